@@ -1,0 +1,110 @@
+"""``flask --app wsgi docmgr …``: set-up and maintenance commands."""
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from docmgr.core import audit
+from docmgr.core import auth as accounts
+from docmgr.core.errors import DomainError
+
+cli = AppGroup("docmgr", help="Quản trị docmgr.")
+
+
+def _db():
+    return current_app.extensions["docmgr"].db
+
+
+def _run(action):
+    """Run ``action(session)`` in one transaction; report a domain error as a clean exit 1."""
+    try:
+        with _db().transaction() as session:
+            return action(session)
+    except DomainError as exc:
+        click.echo(f"Lỗi: {exc.message}", err=True)
+        sys.exit(1)
+
+
+@cli.command("init")
+def init_command():
+    """Create or upgrade the database schema (idempotent)."""
+    from docmgr.migrations import upgrade
+    upgrade(_db().engine)
+    click.echo("Cơ sở dữ liệu đã sẵn sàng.")
+
+
+@cli.command("create-org")
+@click.option("--code", required=True, help="Mã định danh, ví dụ 000.00.00.H48")
+@click.option("--name", required=True)
+@click.option("--abbr", required=True, help="Chữ viết tắt, ví dụ UBND, VP")
+def create_org(code, name, abbr):
+    def action(session):
+        org = accounts.create_org(session, code=code, name=name, abbr=abbr)
+        audit.record(session, "org.created", org_id=org.id, obj=org, code=code)
+        return org
+    org = _run(action)
+    click.echo(f"Đã tạo cơ quan {org.name} ({org.code}).")
+
+
+@cli.command("create-unit")
+@click.option("--org", "org_code", required=True)
+@click.option("--name", required=True)
+@click.option("--abbr", required=True)
+def create_unit(org_code, name, abbr):
+    def action(session):
+        org = accounts.org_by_code(session, org_code)
+        unit = accounts.create_unit(session, org=org, name=name, abbr=abbr)
+        audit.record(session, "unit.created", org_id=org.id, obj=unit, abbr=abbr)
+        return unit
+    unit = _run(action)
+    click.echo(f"Đã tạo phòng/ban {unit.name} ({unit.abbr}).")
+
+
+@cli.command("create-user")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--full-name", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in accounts.Role]))
+@click.option("--org", "org_code", required=True)
+@click.option("--unit", "unit_abbr", default=None)
+def create_user(username, password, full_name, role, org_code, unit_abbr):
+    def action(session):
+        org = accounts.org_by_code(session, org_code)
+        unit = accounts.unit_by_abbr(session, org, unit_abbr) if unit_abbr else None
+        user = accounts.create_user(session, org=org, username=username, password=password,
+                                    full_name=full_name, role=role, unit=unit)
+        audit.record(session, "user.created", org_id=org.id, obj=user, username=username,
+                     role=role)
+        return user
+    user = _run(action)
+    click.echo(f"Đã tạo người dùng {user.username} ({user.full_name}).")
+
+
+@cli.command("audit-verify")
+def audit_verify():
+    """Check the audit log's hash chains; exit 1 and name the first bad row."""
+    with _db().transaction(readonly=True) as session:
+        breach = audit.verify(session)
+        count = session.query(audit.AuditEvent).count()
+    if breach:
+        click.echo(f"NHẬT KÝ BỊ SỬA ĐỔI: chuỗi {breach.chain}, dòng số {breach.seq} "
+                   f"(id {breach.event_id}): {breach.reason}", err=True)
+        sys.exit(1)
+    click.echo(f"Nhật ký toàn vẹn: {count} sự kiện đã kiểm tra.")
+
+
+@cli.command("demo")
+def demo_command():
+    """Load a demo provincial office with one user per role and a few documents."""
+    from docmgr.demo import load_demo
+    from docmgr.migrations import upgrade
+    upgrade(_db().engine)
+    services = current_app.extensions["docmgr"]
+    created = load_demo(services.db, services.blobs)
+    if created:
+        click.echo("Đã tạo dữ liệu mẫu. Đăng nhập với các tài khoản (mật khẩu: demo1234):")
+        for username, label in created:
+            click.echo(f"  {username:<12} {label}")
+    else:
+        click.echo("Dữ liệu mẫu đã có sẵn.")

@@ -1,0 +1,177 @@
+"""The JSON API's plumbing (bearer tokens, errors, lists) and its shared endpoints.
+
+Only bearer tokens authenticate here — never the browser's session cookie — so
+the API needs no CSRF token and a forged cross-site form cannot reach it.
+"""
+from functools import wraps
+
+from flask import Blueprint, current_app, g, jsonify, request
+from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
+
+from docmgr.core import audit, catalogue
+from docmgr.core.auth import (LoginRefused, Organization, Unit, User, authenticate, issue_token,
+                              revoke_token, user_for_token)
+from docmgr.core.errors import DomainError, Forbidden
+from docmgr.core.web import commit, int_arg, page_args, session
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+PUBLIC = {"api.create_token"}
+
+HTTP_MESSAGES = {
+    400: "Yêu cầu không hợp lệ.",
+    401: "Cần đăng nhập (Authorization: Bearer <token>).",
+    403: "Bạn không có quyền thực hiện thao tác này.",
+    404: "Không tìm thấy.",
+    405: "Phương thức không được hỗ trợ.",
+    413: "Tệp quá lớn.",
+}
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None, **extra):
+    body = {"code": code, "message": message, **extra}
+    if field:
+        body["field"] = field
+    return jsonify({"error": body}), status
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@api.before_request
+def _authenticate():
+    if request.endpoint in PUBLIC:
+        return None
+    token = _bearer_token()
+    user = user_for_token(session(), token) if token else None
+    if user is None:
+        return error_response(401, "unauthorized", HTTP_MESSAGES[401])
+    g.api_user = user
+    return None
+
+
+def current_user() -> User:
+    return g.api_user
+
+
+def roles(*allowed):
+    """Declare who may call an endpoint; anyone else gets 403."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if current_user().role not in allowed:
+                raise Forbidden(HTTP_MESSAGES[403])
+            return view(*args, **kwargs)
+        wrapper.allowed_roles = allowed
+        return wrapper
+    return decorate
+
+
+@api.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    session().rollback()
+    return jsonify({"error": exc.to_dict()}), exc.status
+
+
+@api.errorhandler(HTTPException)
+def http_error_json(exc: HTTPException):
+    session().rollback()
+    status = exc.code or 500
+    return error_response(status, exc.name.lower().replace(" ", "_"),
+                          HTTP_MESSAGES.get(status, exc.description))
+
+
+@api.errorhandler(Exception)
+def _unexpected(exc: Exception):
+    session().rollback()
+    current_app.logger.exception("API error")
+    return error_response(500, "internal_error", "Lỗi hệ thống; thao tác chưa được thực hiện.")
+
+
+def listing(total: int, page, items: list[dict]):
+    return jsonify({"total": total, "page": page.number, "per_page": page.per_page,
+                    "items": items})
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+# --- endpoints ------------------------------------------------------------------------------
+
+@api.post("/auth/token")
+def create_token():
+    body = json_body()
+    cfg = current_app.config
+    try:
+        user = authenticate(session(), str(body.get("username", "")),
+                            str(body.get("password", "")),
+                            max_failures=cfg["LOGIN_MAX_FAILURES"],
+                            lock_minutes=cfg["LOGIN_LOCK_MINUTES"])
+    except LoginRefused as refused:
+        commit()  # keep the failure count
+        return jsonify({"error": refused.to_dict()}), 401
+    token = issue_token(session(), user, cfg["TOKEN_TTL_DAYS"])
+    audit.record(session(), "auth.token_issued", actor=user)
+    commit()
+    return jsonify({"token": token}), 200
+
+
+@api.delete("/auth/token")
+def delete_token():
+    """Revoke the token this request was made with."""
+    revoke_token(session(), _bearer_token())
+    audit.record(session(), "auth.token_revoked", actor=current_user())
+    commit()
+    return "", 204
+
+
+@api.get("/me")
+def me():
+    user = current_user()
+    return jsonify({**user.to_dict(), "org_name": user.org.name,
+                    "unit_abbr": user.unit.abbr if user.unit else None})
+
+
+@api.get("/users")
+def users():
+    actor = current_user()
+    page = page_args(request.args)
+    stmt = select(User).where(User.org_id == actor.org_id, User.active)
+    if request.args.get("username"):
+        stmt = stmt.where(User.username == request.args["username"])
+    if request.args.get("role"):
+        stmt = stmt.where(User.role == request.args["role"])
+    unit_id = int_arg(request.args, "unit_id")
+    if unit_id is not None:
+        stmt = stmt.where(User.unit_id == unit_id)
+    total = session().scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = session().scalars(stmt.order_by(User.full_name, User.id)
+                             .offset(page.offset).limit(page.per_page))
+    return listing(total, page, [u.to_dict() for u in rows])
+
+
+@api.get("/units")
+def units():
+    rows = session().scalars(select(Unit).where(Unit.org_id == current_user().org_id)
+                             .order_by(Unit.name)).all()
+    return jsonify({"total": len(rows), "page": 1, "per_page": len(rows),
+                    "items": [{"id": u.id, "name": u.name, "abbr": u.abbr} for u in rows]})
+
+
+@api.get("/orgs")
+def orgs():
+    rows = session().scalars(select(Organization).order_by(Organization.name)).all()
+    return jsonify({"total": len(rows), "page": 1, "per_page": len(rows),
+                    "items": [{"code": o.code, "name": o.name, "abbr": o.abbr} for o in rows]})
+
+
+@api.get("/catalogue")
+def catalogue_view():
+    return jsonify({"doc_types": catalogue.as_list(),
+                    "urgency": catalogue.URGENCY, "secrecy": catalogue.SECRECY})

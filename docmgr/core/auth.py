@@ -1,0 +1,228 @@
+"""Organisations, units, users, roles, API tokens, and who may do what."""
+import hashlib
+import secrets
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from docmgr.core import clock
+from docmgr.core.errors import Forbidden, NotFound, ValidationFailed
+from docmgr.db import Base, UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CLERK = "clerk"
+    SPECIALIST = "specialist"
+    HEAD = "head"
+    LEADER = "leader"
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "Quản trị hệ thống",
+    Role.CLERK: "Văn thư",
+    Role.SPECIALIST: "Chuyên viên",
+    Role.HEAD: "Trưởng phòng",
+    Role.LEADER: "Lãnh đạo",
+}
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(35), unique=True)  # mã định danh (OrganId)
+    name: Mapped[str] = mapped_column(String(255))
+    abbr: Mapped[str] = mapped_column(String(30))
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    __table_args__ = (UniqueConstraint("org_id", "abbr"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    abbr: Mapped[str] = mapped_column(String(30))
+    org: Mapped[Organization] = relationship(lazy="joined")
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until = mapped_column(UTCDateTime, nullable=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+
+    org: Mapped[Organization] = relationship(lazy="joined")
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+
+    # Flask-Login protocol
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[Role(self.role)]
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "username": self.username, "full_name": self.full_name,
+                "role": self.role, "unit_id": self.unit_id, "org_code": self.org.code}
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored, so a database leak reveals no token."""
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    expires_at = mapped_column(UTCDateTime)
+    revoked_at = mapped_column(UTCDateTime, nullable=True)
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)  # scrypt (Werkzeug's default KDF)
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class LoginRefused(Forbidden):
+    status = 401
+    code = "invalid_credentials"
+
+
+def authenticate(session, username: str, password: str, *, max_failures: int,
+                 lock_minutes: int) -> User:
+    """Check a password; lock the account for a while after repeated failures."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    moment = clock.now()
+    if user is None or not user.active:
+        # Same work as a real check so timing does not reveal which usernames exist.
+        check_password_hash(_DUMMY_HASH, password)
+        raise LoginRefused("Tên đăng nhập hoặc mật khẩu không đúng.")
+    if user.locked_until and user.locked_until > moment:
+        raise LoginRefused("Tài khoản tạm khóa do đăng nhập sai nhiều lần. Vui lòng thử lại sau.",
+                           code="account_locked")
+    if not check_password_hash(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= max_failures:
+            user.locked_until = moment + timedelta(minutes=lock_minutes)
+            user.failed_logins = 0
+        raise LoginRefused("Tên đăng nhập hoặc mật khẩu không đúng.")
+    user.failed_logins = 0
+    user.locked_until = None
+    return user
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def issue_token(session, user: User, ttl_days: int) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_token_digest(token),
+                         expires_at=clock.now() + timedelta(days=ttl_days)))
+    return token
+
+
+def user_for_token(session, token: str) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    if row is None or row.revoked_at or row.expires_at <= clock.now() or not row.user.active:
+        return None
+    return row.user
+
+
+def revoke_token(session, token: str) -> bool:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    if row is None or row.revoked_at:
+        return False
+    row.revoked_at = clock.now()
+    return True
+
+
+def require_role(user: User, *roles: str) -> None:
+    if user.role not in roles:
+        raise Forbidden("Bạn không có quyền thực hiện thao tác này.")
+
+
+def org_by_code(session, code: str) -> Organization:
+    org = session.scalar(select(Organization).where(Organization.code == code))
+    if org is None:
+        raise NotFound(f"Không tìm thấy cơ quan có mã {code}.")
+    return org
+
+
+def unit_in_org(session, org_id: int, unit_id: int) -> Unit:
+    unit = session.get(Unit, unit_id)
+    if unit is None or unit.org_id != org_id:
+        raise NotFound("Không tìm thấy phòng/ban.", field="unit_id")
+    return unit
+
+
+def user_in_org(session, org_id: int, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.org_id != org_id or not user.active:
+        raise NotFound("Không tìm thấy người dùng.", field="user_id")
+    return user
+
+
+def create_org(session, *, code: str, name: str, abbr: str) -> Organization:
+    if session.scalar(select(Organization).where(Organization.code == code)):
+        raise ValidationFailed(f"Mã cơ quan {code} đã tồn tại.", field="code")
+    org = Organization(code=code, name=name, abbr=abbr)
+    session.add(org)
+    session.flush()
+    return org
+
+
+def create_unit(session, *, org: Organization, name: str, abbr: str) -> Unit:
+    if session.scalar(select(Unit).where(Unit.org_id == org.id, Unit.abbr == abbr)):
+        raise ValidationFailed(f"Phòng/ban {abbr} đã tồn tại.", field="abbr")
+    unit = Unit(org_id=org.id, name=name, abbr=abbr)
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def create_user(session, *, org: Organization, username: str, password: str, full_name: str,
+                role: str, unit: Unit | None = None) -> User:
+    if role not in {r.value for r in Role}:
+        raise ValidationFailed(f"Vai trò không hợp lệ: {role}.", field="role")
+    if len(password) < 8:
+        raise ValidationFailed("Mật khẩu phải có ít nhất 8 ký tự.", field="password")
+    if session.scalar(select(User).where(User.username == username)):
+        raise ValidationFailed(f"Tên đăng nhập {username} đã tồn tại.", field="username")
+    user = User(org_id=org.id, unit_id=unit.id if unit else None, username=username,
+                password_hash=hash_password(password), full_name=full_name, role=role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def unit_by_abbr(session, org: Organization, abbr: str) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.org_id == org.id, Unit.abbr == abbr))
+    if unit is None:
+        raise NotFound(f"Không tìm thấy phòng/ban {abbr} trong {org.name}.", field="unit")
+    return unit

@@ -1,0 +1,54 @@
+"""Errors raised by operations. Views turn them into JSON or flash messages.
+
+Each error carries a machine-readable ``code``, a Vietnamese ``message`` for the
+person who caused it, an optional ``field`` and the HTTP status that fits.
+"""
+
+
+class DomainError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None, **extra):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+        self.extra = extra
+
+    def to_dict(self) -> dict:
+        body = {"code": self.code, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        body.update(self.extra)
+        return body
+
+
+class ValidationFailed(DomainError):
+    status = 400
+    code = "validation_failed"
+
+
+class UploadRejected(ValidationFailed):
+    code = "upload_rejected"
+
+
+class UploadTooLarge(UploadRejected):
+    status = 413
+    code = "upload_too_large"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"

@@ -1,0 +1,88 @@
+"""Pages every user meets: sign in and out, the dashboard, and the admin's audit log."""
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+
+from docmgr.core import audit
+from docmgr.core.auth import LoginRefused, Role, authenticate
+from docmgr.core.forms import LoginForm
+from docmgr.core.web import commit, page_args, session
+
+bp = Blueprint("core", __name__, template_folder="templates")
+
+
+def roles_required(*allowed):
+    """Declare who may open a page: anonymous users are sent to log in, others get 403."""
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if current_user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+        wrapper.allowed_roles = allowed
+        return wrapper
+    return decorate
+
+
+ANY_ROLE = tuple(Role)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: an attacker's link must not bounce a fresh login elsewhere.
+    if target and target.startswith("/") and not target.startswith("//") \
+            and not urlsplit(target).netloc:
+        return target
+    return url_for("home.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        cfg = current_app.config
+        try:
+            user = authenticate(session(), form.username.data, form.password.data,
+                                max_failures=cfg["LOGIN_MAX_FAILURES"],
+                                lock_minutes=cfg["LOGIN_LOCK_MINUTES"])
+        except LoginRefused as refused:
+            commit()  # keep the failure count
+            flash(refused.message, "error")
+            return render_template("core/login.html", form=form), 401
+        audit.record(session(), "auth.login", actor=user, ip=request.remote_addr)
+        commit()
+        login_user(user, remember=form.remember.data)
+        flash(f"Xin chào, {user.full_name}.", "success")
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("core/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("Bạn đã đăng xuất.", "info")
+    return redirect(url_for("core.login"))
+
+
+@bp.get("/admin/audit")
+@roles_required(Role.ADMIN)
+def audit_log():
+    page = page_args(request.args, default_per_page=50)
+    chain = current_user.org_id
+    stmt = select(audit.AuditEvent).where(audit.AuditEvent.chain == chain)
+    action = request.args.get("action")
+    if action:
+        stmt = stmt.where(audit.AuditEvent.action == action)
+    total = session().scalar(select(func.count()).select_from(stmt.subquery()))
+    events = session().scalars(stmt.order_by(audit.AuditEvent.seq.desc())
+                               .offset(page.offset).limit(page.per_page)).all()
+    actions = session().scalars(select(audit.AuditEvent.action).where(
+        audit.AuditEvent.chain == chain).distinct().order_by(audit.AuditEvent.action)).all()
+    return render_template("core/audit.html", events=events, total=total, page=page,
+                           actions=actions, action=action)

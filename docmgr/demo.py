@@ -1,0 +1,110 @@
+"""A demo provincial office so a newcomer can click through every flow after ``make run``."""
+import zlib
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from docmgr.core import audit, clock
+from docmgr.core import auth as accounts
+from docmgr.core.uploads import check_pdf
+from docmgr.inbound import operations as inbound
+
+PASSWORD = "demo1234"
+ORG = ("000.00.01.H55", "Văn phòng UBND tỉnh Quảng Ngãi", "VP")
+PARTNER = ("000.00.02.H55", "Sở Tài chính tỉnh Quảng Ngãi", "STC")
+UNITS = [("Phòng Hành chính - Tổ chức", "HC"), ("Phòng Kinh tế", "KT"),
+         ("Phòng Khoa giáo - Văn xã", "KGVX")]
+USERS = [
+    ("admin", "Quản trị Hệ thống", "admin", None),
+    ("vanthu", "Nguyễn Thị Thu", "clerk", "HC"),
+    ("chuyenvien", "Trần Văn Bình", "specialist", "KT"),
+    ("truongphong", "Lê Thị Hoa", "head", "KT"),
+    ("lanhdao", "Phạm Minh Quang", "leader", None),
+]
+DOCUMENTS = [
+    ("UBND tỉnh Quảng Ngãi", "1520/UBND-KT", "CV", 6, "urgent",
+     "V/v triển khai kế hoạch phát triển kinh tế - xã hội năm 2027"),
+    ("Sở Tài chính tỉnh Quảng Ngãi", "412/STC-NS", "BC", 4, "normal",
+     "Báo cáo tình hình thực hiện dự toán ngân sách quý III"),
+    ("Bộ Nội vụ", "88/QĐ-BNV", "QĐ", 10, "normal",
+     "Quyết định về việc ban hành quy chế công tác văn thư, lưu trữ"),
+    ("Sở Y tế tỉnh Quảng Ngãi", "215/KH-SYT", "KH", 2, "express",
+     "Kế hoạch phòng, chống dịch bệnh mùa mưa bão"),
+]
+
+
+def sample_pdf(lines: list[str], pages: int = 1) -> bytes:
+    """A small, valid PDF with text in Helvetica (ASCII), for demos and tests."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", None,
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    kids = []
+    for number in range(1, pages + 1):
+        text = [*lines, f"Trang {number}/{pages}"]
+        ops = "BT /F1 13 Tf 60 780 Td 18 TL " + " ".join(
+            f"({_escape(line)}) '" for line in text) + " ET"
+        stream = zlib.compress(ops.encode("latin-1", "replace"))
+        objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream)
+                       + stream + b"\nendstream")
+        content_ref = len(objects)
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+                       b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>"
+                       % content_ref)
+        kids.append(len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
+        b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for index, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % index + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _escape(text: str) -> str:
+    import unicodedata
+    ascii_text = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    ascii_text = "".join(c for c in ascii_text if not unicodedata.combining(c))
+    return ascii_text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def load_demo(db, blobs) -> list[tuple[str, str]]:
+    """Create the demo office once; returns the accounts created (empty if already there)."""
+    with db.transaction() as session:
+        if session.scalar(select(accounts.Organization).where(
+                accounts.Organization.code == ORG[0])):
+            return []
+        org = accounts.create_org(session, code=ORG[0], name=ORG[1], abbr=ORG[2])
+        partner = accounts.create_org(session, code=PARTNER[0], name=PARTNER[1], abbr=PARTNER[2])
+        audit.record(session, "demo.loaded", org_id=org.id)
+        units = {abbr: accounts.create_unit(session, org=org, name=name, abbr=abbr)
+                 for name, abbr in UNITS}
+        users = {}
+        for username, full_name, role, unit in USERS:
+            users[username] = accounts.create_user(
+                session, org=org, username=username, password=PASSWORD, full_name=full_name,
+                role=role, unit=units.get(unit))
+        accounts.create_user(session, org=partner, username="vanthu.stc", password=PASSWORD,
+                             full_name="Hồ Thị Lan", role="clerk")
+    today = clock.today()
+    for index, (sender, notation, doc_type, age, urgency, subject) in enumerate(DOCUMENTS):
+        data = inbound.Registration(
+            sender=sender, notation=notation, doc_date=today - timedelta(days=age),
+            doc_type=doc_type, subject=subject, urgency=urgency,
+            due_date=today + timedelta(days=10 - 3 * index))
+        pdf = check_pdf(sample_pdf([sender.upper(), f"So: {notation}", "", subject]),
+                        max_bytes=10 * 1024 * 1024)
+        with db.transaction() as session:
+            clerk = session.get(accounts.User, users["vanthu"].id)
+            doc = inbound.register(session, blobs, clerk, data, pdf, f"{doc_type}.pdf")
+            if index < 2:
+                leader = session.get(accounts.User, users["lanhdao"].id)
+                inbound.assign(session, leader, doc.id, unit_id=units["KT"].id, role="main",
+                               deadline=today + timedelta(days=7 - 5 * index),
+                               note="Phòng Kinh tế chủ trì, tham mưu trả lời.")
+    return [(u, accounts.ROLE_LABELS[accounts.Role(r)] + f" — {n}") for u, n, r, _ in USERS] + [
+        ("vanthu.stc", f"Văn thư — {PARTNER[1]}")]

@@ -1,0 +1,18 @@
+"""The dashboard: each user's queues with counts, gathered from the slices' operations."""
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from docmgr.core.views import ANY_ROLE, roles_required
+from docmgr.core.web import session
+from docmgr.inbound import operations as inbound
+
+bp = Blueprint("home", __name__, template_folder="templates")
+
+
+@bp.get("/")
+@roles_required(*ANY_ROLE)
+def dashboard():
+    counts = inbound.queue_counts(session(), current_user)
+    _, mine = inbound.list_documents(session(), current_user, queue="mine", limit=8)
+    _, recent = inbound.list_documents(session(), current_user, limit=8)
+    return render_template("dashboard.html", counts=counts, mine=mine, recent=recent)

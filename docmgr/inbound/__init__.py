@@ -1,0 +1,1 @@
+"""Văn bản đến: registration, distribution, handling and the incoming register."""

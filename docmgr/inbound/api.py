@@ -1,0 +1,96 @@
+"""/api/v1/incoming and /api/v1/registers/incoming: parse, call one operation, answer."""
+from flask import Blueprint, Response, jsonify, request, send_file
+
+from docmgr.core import clock
+from docmgr.core.api import current_user, json_body, listing, roles
+from docmgr.core.auth import Role
+from docmgr.core.values import parse_date, parse_int
+from docmgr.core.web import blobs, commit, int_arg, page_args, read_upload, session
+from docmgr.inbound import operations as ops
+from docmgr.inbound import register
+from docmgr.inbound.serialize import document_dict
+
+bp = Blueprint("inbound_api", __name__)
+
+ANY = tuple(Role)
+
+
+@bp.post("/incoming")
+@roles(Role.CLERK)
+def register_document():
+    data = ops.parse_registration(request.form)
+    checked, filename = read_upload()
+    doc = ops.register(session(), blobs(), current_user(), data, checked, filename)
+    commit()
+    return jsonify(document_dict(doc)), 201
+
+
+@bp.get("/incoming")
+@roles(*ANY)
+def list_documents():
+    page = page_args(request.args)
+    total, items = ops.list_documents(
+        session(), current_user(), year=int_arg(request.args, "year"),
+        status=request.args.get("status") or None, q=request.args.get("q") or None,
+        queue=request.args.get("queue") or None, offset=page.offset, limit=page.per_page)
+    return listing(total, page, [document_dict(d) for d in items])
+
+
+@bp.get("/incoming/<int:doc_id>")
+@roles(*ANY)
+def get_document(doc_id):
+    doc = ops.get_visible(session(), current_user(), doc_id, with_details=True)
+    return jsonify(document_dict(doc, details=True))
+
+
+@bp.get("/incoming/<int:doc_id>/file")
+@roles(*ANY)
+def get_file(doc_id):
+    doc = ops.get_visible(session(), current_user(), doc_id, with_details=True)
+    path = blobs().path(doc.file.sha256)
+    return send_file(path, mimetype="application/pdf", download_name=doc.file.filename,
+                     conditional=True, etag=doc.file.sha256)
+
+
+@bp.post("/incoming/<int:doc_id>/assignments")
+@roles(*ops.DISTRIBUTORS)
+def assign(doc_id):
+    body = json_body()
+    assignment = ops.assign(
+        session(), current_user(), doc_id,
+        user_id=parse_int(body.get("user_id"), "user_id"),
+        unit_id=parse_int(body.get("unit_id"), "unit_id"),
+        role=str(body.get("role") or "main"),
+        deadline=parse_date(body.get("deadline"), "deadline"),
+        note=str(body.get("note") or ""))
+    commit()
+    doc = ops.get_visible(session(), current_user(), doc_id, with_details=True)
+    return jsonify({**document_dict(doc, details=True), "assignment_id": assignment.id}), 201
+
+
+@bp.post("/incoming/<int:doc_id>/start")
+@roles(*ANY)
+def start(doc_id):
+    ops.start(session(), current_user(), doc_id)
+    commit()
+    return jsonify(document_dict(ops.get_visible(session(), current_user(), doc_id,
+                                                 with_details=True), details=True))
+
+
+@bp.post("/incoming/<int:doc_id>/complete")
+@roles(*ANY)
+def complete(doc_id):
+    ops.complete(session(), current_user(), doc_id, str(json_body().get("note") or ""))
+    commit()
+    return jsonify(document_dict(ops.get_visible(session(), current_user(), doc_id,
+                                                 with_details=True), details=True))
+
+
+@bp.get("/registers/incoming")
+@roles(*register.READERS)
+def export_register():
+    year = int_arg(request.args, "year", clock.today().year)
+    body, name, mimetype = register.export(session(), current_user(), year,
+                                           request.args.get("format", "csv"))
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

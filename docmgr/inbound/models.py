@@ -1,0 +1,84 @@
+"""Incoming documents and their assignments."""
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from docmgr.core.auth import Unit, User
+from docmgr.core.documents import DocumentColumns, StoredFile
+from docmgr.db import Base, UTCDateTime, utcnow
+
+STATUS_LABELS = {
+    "pending": "Chờ tiếp nhận",
+    "registered": "Đã vào sổ",
+    "assigned": "Đã chuyển xử lý",
+    "in_progress": "Đang xử lý",
+    "completed": "Hoàn thành",
+    "rejected": "Đã trả lại",
+}
+OPEN_STATUSES = ("registered", "assigned", "in_progress")
+
+ROLE_LABELS = {"main": "Xử lý chính", "cooperate": "Phối hợp", "info": "Nhận để biết"}
+
+
+class IncomingDocument(DocumentColumns, Base):
+    __tablename__ = "incoming_documents"
+    __table_args__ = (
+        UniqueConstraint("org_id", "arrival_year", "arrival_number"),
+        Index("ix_incoming_duplicate", "org_id", "sender_key", "notation_key", "doc_date"),
+        Index("ix_incoming_status_deadline", "org_id", "status", "deadline"),
+        Index("ix_incoming_org_created", "org_id", "created_at"),
+    )
+
+    arrival_year: Mapped[int] = mapped_column(Integer)
+    arrival_number: Mapped[int | None] = mapped_column(Integer, nullable=True)  # số đến
+    arrival_date = mapped_column(Date, nullable=True)
+    sender: Mapped[str] = mapped_column(String(255))  # tác giả / cơ quan ban hành
+    sender_key: Mapped[str] = mapped_column(String(255))
+    notation_key: Mapped[str] = mapped_column(String(100))
+    received_via: Mapped[str] = mapped_column(String(20), default="electronic")
+    due_date = mapped_column(Date, nullable=True)  # hạn giải quyết stated on registration
+    deadline = mapped_column(Date, nullable=True)  # current handling deadline
+    page_count: Mapped[int] = mapped_column(Integer, default=0)
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    registered_at = mapped_column(UTCDateTime, nullable=True)
+    completed_at = mapped_column(UTCDateTime, nullable=True)
+    completion_note: Mapped[str] = mapped_column(Text, default="")
+    rejection_reason: Mapped[str] = mapped_column(Text, default="")
+    signature_check: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+    file: Mapped[StoredFile | None] = relationship(lazy="raise")
+    registered_by: Mapped[User | None] = relationship(lazy="raise")
+    assignments: Mapped[list["Assignment"]] = relationship(
+        back_populates="document", lazy="raise", order_by="Assignment.id")
+
+
+class Assignment(Base):
+    """Who handles a document: a unit or a person, as main handler, cooperating or informed."""
+    __tablename__ = "incoming_assignments"
+    __table_args__ = (
+        Index("ix_assign_user_active", "user_id", "active"),
+        Index("ix_assign_unit_active", "unit_id", "active"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("incoming_documents.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
+    role: Mapped[str] = mapped_column(String(20))
+    deadline = mapped_column(Date, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")  # ý kiến chỉ đạo
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assigned_at = mapped_column(UTCDateTime, default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    document: Mapped[IncomingDocument] = relationship(back_populates="assignments", lazy="raise")
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id], lazy="raise")
+    unit: Mapped[Unit | None] = relationship(lazy="raise")
+    assigned_by: Mapped[User] = relationship(foreign_keys=[assigned_by_id], lazy="raise")
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[self.role]
+
+    @property
+    def assignee_name(self) -> str:
+        return self.user.full_name if self.user_id else self.unit.name

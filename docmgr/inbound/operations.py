@@ -1,0 +1,367 @@
+"""The rules of văn bản đến. Functions take a session and plain values, never ``request``."""
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from docmgr.core import audit, catalogue, clock, numbering
+from docmgr.core.auth import Role, User, require_role, unit_in_org, user_in_org
+from docmgr.core.documents import normalise_text, store_pdf
+from docmgr.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from docmgr.core.storage import BlobStore
+from docmgr.core.uploads import CheckedPdf
+from docmgr.core.values import choice, parse_date
+from docmgr.inbound.models import OPEN_STATUSES, ROLE_LABELS, Assignment, IncomingDocument
+
+REGISTER = "incoming"
+SUBJECT_MAX = 500
+DISTRIBUTORS = (Role.LEADER, Role.HEAD, Role.CLERK)
+
+
+@dataclass(frozen=True)
+class Registration:
+    sender: str
+    notation: str
+    doc_date: date
+    doc_type: str
+    subject: str
+    urgency: str = "normal"
+    secrecy: str = "normal"
+    due_date: date | None = None
+    received_via: str = "electronic"
+
+
+def parse_registration(raw) -> Registration:
+    """Check what a clerk typed; raise ValidationFailed naming the first wrong field."""
+    sender = normalise_text(raw.get("sender"))
+    notation = normalise_text(raw.get("notation"))
+    subject = normalise_text(raw.get("subject"))
+    if not sender:
+        raise ValidationFailed("Vui lòng nhập cơ quan ban hành (tác giả).", field="sender")
+    if len(sender) > 255:
+        raise ValidationFailed("Tên cơ quan ban hành quá dài (tối đa 255 ký tự).", field="sender")
+    if not notation:
+        raise ValidationFailed("Vui lòng nhập số, ký hiệu của văn bản.", field="notation")
+    if len(notation) > 100:
+        raise ValidationFailed("Số, ký hiệu quá dài (tối đa 100 ký tự).", field="notation")
+    if not subject:
+        raise ValidationFailed("Vui lòng nhập trích yếu nội dung.", field="subject")
+    if len(subject) > SUBJECT_MAX:
+        raise ValidationFailed(f"Trích yếu tối đa {SUBJECT_MAX} ký tự.", field="subject")
+    doc_type = catalogue.canonical_type(raw.get("doc_type"))
+    if doc_type is None:
+        raise ValidationFailed("Loại văn bản không có trong danh mục.", field="doc_type")
+    doc_date = parse_date(raw.get("doc_date"), "doc_date", required=True)
+    if doc_date > clock.today():
+        raise ValidationFailed("Ngày văn bản không thể sau hôm nay.", field="doc_date")
+    due_date = parse_date(raw.get("due_date"), "due_date")
+    if due_date and due_date < doc_date:
+        raise ValidationFailed("Hạn giải quyết không thể trước ngày văn bản.", field="due_date")
+    return Registration(
+        sender=sender, notation=notation, doc_date=doc_date, doc_type=doc_type, subject=subject,
+        urgency=choice(raw.get("urgency"), catalogue.URGENCY, "urgency", "normal"),
+        secrecy=choice(raw.get("secrecy"), catalogue.SECRECY, "secrecy", "normal"),
+        due_date=due_date,
+        received_via=choice(raw.get("received_via"), catalogue.RECEIVED_VIA, "received_via",
+                            "electronic"))
+
+
+def _key(text: str) -> str:
+    return normalise_text(text).casefold()
+
+
+def find_duplicate(session, org_id: int, sender: str, notation: str,
+                   doc_date: date) -> IncomingDocument | None:
+    """An already registered document with the same issuing body, notation and date."""
+    return session.scalar(select(IncomingDocument).where(
+        IncomingDocument.org_id == org_id,
+        IncomingDocument.sender_key == _key(sender),
+        IncomingDocument.notation_key == _key(notation),
+        IncomingDocument.doc_date == doc_date,
+        IncomingDocument.status != "rejected").limit(1))
+
+
+def register(session, blobs: BlobStore, actor: User, data: Registration, upload: CheckedPdf,
+             filename: str) -> IncomingDocument:
+    """Vào sổ: store the file, allocate the số đến and record the document, atomically."""
+    require_role(actor, Role.CLERK)
+    stored = store_pdf(session, blobs, upload, filename=filename, org_id=actor.org_id,
+                       user_id=actor.id)
+    moment = clock.now()
+    arrival = clock.local(moment).date()
+    # The counter row is locked from here to commit: the duplicate check below is
+    # therefore race-free, and a refused registration gives its number back.
+    number = numbering.allocate(session, actor.org_id, REGISTER, arrival.year)
+    existing = find_duplicate(session, actor.org_id, data.sender, data.notation, data.doc_date)
+    if existing is not None:
+        raise Conflict(
+            f"Văn bản {data.notation} của {data.sender} ngày {data.doc_date:%d/%m/%Y} đã được "
+            f"vào sổ (số đến {existing.arrival_number}).", code="duplicate", id=existing.id)
+    doc = IncomingDocument(
+        org_id=actor.org_id, doc_type=data.doc_type, subject=data.subject,
+        notation=data.notation, notation_key=_key(data.notation), doc_date=data.doc_date,
+        urgency=data.urgency, secrecy=data.secrecy, status="registered",
+        arrival_year=arrival.year, arrival_number=number, arrival_date=arrival,
+        sender=data.sender, sender_key=_key(data.sender), received_via=data.received_via,
+        due_date=data.due_date, deadline=data.due_date, page_count=upload.page_count,
+        file_id=stored.id, registered_by_id=actor.id, registered_at=moment)
+    session.add(doc)
+    session.flush()
+    audit.record(session, "incoming.registered", actor=actor, obj=doc,
+                 arrival_number=number, notation=data.notation, sha256=stored.sha256)
+    return doc
+
+
+# --- who sees what -------------------------------------------------------------------------
+
+def _assigned_to(user: User, roles=None):
+    """An active assignment of the document to the user or to the user's unit."""
+    targets = [Assignment.user_id == user.id]
+    if user.unit_id is not None:
+        targets.append(Assignment.unit_id == user.unit_id)
+    clause = and_(Assignment.document_id == IncomingDocument.id, Assignment.active,
+                  or_(*targets))
+    if roles:
+        clause = and_(clause, Assignment.role.in_(roles))
+    return exists().where(clause)
+
+
+def visible_clause(user: User):
+    """Documents the user may open: the own organisation's, classified ones only for the
+    registering clerk, leaders and assignees. Applied inside every query, so counts and
+    pages never include what the user may not see."""
+    own = IncomingDocument.org_id == user.org_id
+    if user.role == Role.LEADER:
+        return own
+    allowed = or_(IncomingDocument.secrecy == "normal",
+                  IncomingDocument.registered_by_id == user.id,
+                  _assigned_to(user))
+    if user.role != Role.CLERK:
+        allowed = and_(allowed, IncomingDocument.status != "pending")
+    return and_(own, allowed)
+
+
+def get_visible(session, actor: User, doc_id: int, *, with_details: bool = False,
+                for_update: bool = False) -> IncomingDocument:
+    stmt = select(IncomingDocument).where(IncomingDocument.id == doc_id, visible_clause(actor))
+    if with_details:
+        stmt = stmt.options(joinedload(IncomingDocument.file),
+                            joinedload(IncomingDocument.registered_by),
+                            *_assignment_loaders())
+    if for_update:
+        stmt = stmt.with_for_update(of=IncomingDocument)
+    doc = session.scalar(stmt)
+    if doc is None:
+        raise NotFound("Không tìm thấy văn bản đến hoặc bạn không có quyền xem.")
+    return doc
+
+
+def _assignment_loaders():
+    assignments = selectinload(IncomingDocument.assignments)
+    return (assignments.joinedload(Assignment.user), assignments.joinedload(Assignment.unit),
+            assignments.joinedload(Assignment.assigned_by))
+
+
+QUEUES = ("to_assign", "mine", "overdue")
+
+
+def list_documents(session, actor: User, *, year: int | None = None, status: str | None = None,
+                   q: str | None = None, queue: str | None = None, offset: int = 0,
+                   limit: int = 20) -> tuple[int, list[IncomingDocument]]:
+    stmt = select(IncomingDocument).where(visible_clause(actor))
+    if year:
+        stmt = stmt.where(IncomingDocument.arrival_year == year)
+    if status:
+        stmt = stmt.where(IncomingDocument.status == status)
+    if q:
+        stmt = stmt.where(_text_filter(q))
+    if queue:
+        stmt = stmt.where(_queue_clause(actor, queue))
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = session.scalars(
+        stmt.options(*_assignment_loaders())
+        .order_by(IncomingDocument.arrival_year.desc(), IncomingDocument.arrival_number.desc(),
+                  IncomingDocument.id.desc())
+        .offset(offset).limit(limit)).all()
+    return total, items
+
+
+def _text_filter(q: str):
+    # Plain substring match for the list filter; full-text search is the search slice's job.
+    needle = f"%{normalise_text(q).casefold()}%"
+    return or_(func.lower(IncomingDocument.subject).like(needle),
+               IncomingDocument.notation_key.like(needle),
+               IncomingDocument.sender_key.like(needle))
+
+
+def _queue_clause(actor: User, queue: str):
+    today = clock.today()
+    is_open = IncomingDocument.status.in_(OPEN_STATUSES)
+    if queue == "to_assign":
+        return IncomingDocument.status == "registered"
+    mine = _handler_clause(actor)
+    if queue == "mine":
+        return and_(is_open, mine)
+    if queue == "overdue":
+        late = and_(is_open, IncomingDocument.deadline < today)
+        return late if actor.role in (Role.LEADER, Role.CLERK) else and_(late, mine)
+    raise ValidationFailed("Hàng đợi không hợp lệ.", field="queue")
+
+
+def _handler_clause(actor: User):
+    """Documents the actor handles: assigned to them, or to their unit when they head it."""
+    targets = [Assignment.user_id == actor.id]
+    if actor.role == Role.HEAD and actor.unit_id is not None:
+        targets.append(Assignment.unit_id == actor.unit_id)
+    return exists().where(Assignment.document_id == IncomingDocument.id, Assignment.active,
+                          Assignment.role.in_(("main", "cooperate")), or_(*targets))
+
+
+def queue_counts(session, actor: User) -> dict:
+    """Counts for the dashboard, one aggregate query."""
+    today = clock.today()
+    visible = visible_clause(actor)
+    is_open = IncomingDocument.status.in_(OPEN_STATUSES)
+    mine = and_(is_open, _handler_clause(actor))
+    overdue = _queue_clause(actor, "overdue")
+    row = session.execute(select(
+        func.count().filter(IncomingDocument.status == "pending"),
+        func.count().filter(IncomingDocument.status == "registered"),
+        func.count().filter(mine),
+        func.count().filter(overdue),
+        func.count().filter(and_(IncomingDocument.arrival_date == today)),
+    ).where(visible)).one()
+    return dict(zip(("pending", "to_assign", "mine", "overdue", "today"), row))
+
+
+# --- distribution and handling -------------------------------------------------------------
+
+ASSIGN_ROLES = tuple(ROLE_LABELS)
+
+
+def assign(session, actor: User, doc_id: int, *, user_id: int | None = None,
+           unit_id: int | None = None, role: str = "main", deadline: date | None = None,
+           note: str = "") -> Assignment:
+    """Chuyển xử lý: give the document to a unit or a person, with a deadline and instructions.
+
+    A leader or clerk assigning a new main handler replaces the previous one (reassign).
+    A unit head may pass a document given to the unit on to one of its members.
+    """
+    require_role(actor, *DISTRIBUTORS)
+    doc = get_visible(session, actor, doc_id, for_update=True)
+    if role not in ASSIGN_ROLES:
+        raise ValidationFailed("Vai trò xử lý không hợp lệ.", field="role")
+    if (user_id is None) == (unit_id is None):
+        raise ValidationFailed("Chọn một người hoặc một phòng/ban nhận.", field="user_id")
+    if doc.status not in ("registered", *OPEN_STATUSES):
+        raise Conflict("Văn bản không ở trạng thái có thể chuyển xử lý.", code="invalid_state")
+    if deadline is not None and deadline < clock.today():
+        raise ValidationFailed("Hạn xử lý không thể trước hôm nay.", field="deadline")
+    target_user = user_in_org(session, actor.org_id, user_id) if user_id else None
+    target_unit = unit_in_org(session, actor.org_id, unit_id) if unit_id else None
+    active = session.scalars(select(Assignment).where(
+        Assignment.document_id == doc.id, Assignment.active)).all()
+    delegating = actor.role == Role.HEAD
+    if delegating:
+        _check_head_may_pass_on(actor, active, target_user)
+    if any(a.role == role and a.user_id == user_id and a.unit_id == unit_id for a in active):
+        raise Conflict("Người/đơn vị này đã được giao văn bản với vai trò đó.",
+                       code="already_assigned")
+    if role == "main":
+        replaced = [a for a in active if a.role == "main" and (not delegating or a.user_id)]
+        for previous in replaced:
+            previous.active = False
+        doc.status = "in_progress" if delegating else "assigned"
+        doc.deadline = deadline or doc.deadline
+    elif doc.status == "registered" and role == "cooperate":
+        doc.status = "assigned"
+    assignment = Assignment(document_id=doc.id, user_id=user_id, unit_id=unit_id, role=role,
+                            deadline=deadline or doc.deadline, note=normalise_text(note),
+                            assigned_by_id=actor.id, assigned_at=clock.now())
+    session.add(assignment)
+    session.flush()
+    audit.record(session, "incoming.assigned", actor=actor, obj=doc, role=role,
+                 to_user=target_user.full_name if target_user else None,
+                 to_unit=target_unit.name if target_unit else None,
+                 deadline=deadline.isoformat() if deadline else None, note=assignment.note)
+    return assignment
+
+
+def _check_head_may_pass_on(actor: User, active: list[Assignment], target: User | None):
+    ours = any(a.unit_id == actor.unit_id or a.user_id == actor.id for a in active)
+    if not ours:
+        raise Forbidden("Trưởng phòng chỉ chuyển tiếp văn bản đã giao cho phòng mình.")
+    if target is None or target.unit_id != actor.unit_id:
+        raise Forbidden("Trưởng phòng chỉ giao cho cán bộ trong phòng mình.", field="user_id")
+
+
+def _require_main_handler(session, actor: User, doc: IncomingDocument) -> None:
+    targets = [Assignment.user_id == actor.id]
+    if actor.role == Role.HEAD and actor.unit_id is not None:
+        targets.append(Assignment.unit_id == actor.unit_id)
+    is_main = session.scalar(select(func.count()).where(
+        Assignment.document_id == doc.id, Assignment.active, Assignment.role == "main",
+        or_(*targets)))
+    if not is_main:
+        raise Forbidden("Chỉ người xử lý chính mới thực hiện được thao tác này.")
+
+
+def start(session, actor: User, doc_id: int) -> IncomingDocument:
+    """The main handler takes the document up (status in_progress)."""
+    doc = get_visible(session, actor, doc_id, for_update=True)
+    _require_main_handler(session, actor, doc)
+    if doc.status != "assigned":
+        raise Conflict("Văn bản không ở trạng thái chờ xử lý.", code="invalid_state")
+    doc.status = "in_progress"
+    audit.record(session, "incoming.started", actor=actor, obj=doc)
+    return doc
+
+
+def complete(session, actor: User, doc_id: int, note: str = "") -> IncomingDocument:
+    """The main handler marks the document handled (giải quyết xong)."""
+    doc = get_visible(session, actor, doc_id, for_update=True)
+    _require_main_handler(session, actor, doc)
+    if doc.status not in ("assigned", "in_progress"):
+        raise Conflict("Văn bản không ở trạng thái đang xử lý.", code="invalid_state")
+    doc.status = "completed"
+    doc.completed_at = clock.now()
+    doc.completion_note = normalise_text(note)
+    audit.record(session, "incoming.completed", actor=actor, obj=doc, note=doc.completion_note)
+    return doc
+
+
+def is_overdue(doc: IncomingDocument, today: date | None = None) -> bool:
+    return bool(doc.deadline and doc.status in OPEN_STATUSES
+                and doc.deadline < (today or clock.today()))
+
+
+def allowed_actions(session, actor: User, doc: IncomingDocument) -> set[str]:
+    """What the actor may do next with the document (drives the buttons on the page)."""
+    actions = set()
+    if doc.status in ("registered", *OPEN_STATUSES) and actor.role in DISTRIBUTORS:
+        if actor.role != Role.HEAD or any(
+                a.active and (a.unit_id == actor.unit_id or a.user_id == actor.id)
+                for a in doc.assignments):
+            actions.add("assign")
+    mains = [a for a in doc.assignments if a.active and a.role == "main" and (
+        a.user_id == actor.id or (actor.role == Role.HEAD and a.unit_id == actor.unit_id
+                                  and actor.unit_id is not None))]
+    if mains and doc.status == "assigned":
+        actions.add("start")
+    if mains and doc.status in ("assigned", "in_progress"):
+        actions.add("complete")
+    return actions
+
+
+def last_sender(session, actor: User) -> str:
+    """The sender of the clerk's previous registration: the default for the next one."""
+    return session.scalar(select(IncomingDocument.sender).where(
+        IncomingDocument.registered_by_id == actor.id)
+        .order_by(IncomingDocument.id.desc()).limit(1)) or ""
+
+
+def timeline(session, doc: IncomingDocument) -> list[audit.AuditEvent]:
+    return session.scalars(select(audit.AuditEvent).where(
+        audit.AuditEvent.object_type == IncomingDocument.__tablename__,
+        audit.AuditEvent.object_id == str(doc.id)).order_by(audit.AuditEvent.id)).all()

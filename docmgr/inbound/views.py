@@ -1,0 +1,198 @@
+"""Pages of văn bản đến. Thin: parse the form, call one operation, render or redirect."""
+from flask import (Blueprint, Response, current_app, flash, jsonify, redirect,
+                   render_template, request, send_file, url_for)
+from flask_login import current_user
+from sqlalchemy import select
+
+from docmgr.core import clock
+from docmgr.core.auth import Role, Unit, User
+from docmgr.core.errors import Conflict, DomainError
+from docmgr.core.previews import page_png
+from docmgr.core.values import parse_date, parse_int
+from docmgr.core.views import ANY_ROLE, roles_required
+from docmgr.core.web import (blobs, commit, int_arg, page_args, read_upload, services,
+                             session)
+from docmgr.inbound import operations as ops
+from docmgr.inbound import register
+from docmgr.inbound.models import STATUS_LABELS
+
+bp = Blueprint("inbound", __name__, template_folder="templates", url_prefix="/incoming")
+
+
+def _fail(exc: DomainError):
+    session().rollback()
+    flash(exc.message, "error")
+
+
+@bp.get("/")
+@roles_required(*ANY_ROLE)
+def index():
+    page = page_args(request.args)
+    year = int_arg(request.args, "year")
+    filters = {"year": year, "status": request.args.get("status") or None,
+               "q": request.args.get("q") or None, "queue": request.args.get("queue") or None}
+    total, items = ops.list_documents(session(), current_user, **filters, offset=page.offset,
+                                      limit=page.per_page)
+    return render_template("inbound/list.html", items=items, total=total, page=page,
+                           filters=filters, statuses=STATUS_LABELS, queues=ops.QUEUES)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.CLERK)
+def new():
+    form = request.form
+    duplicate_id = None
+    error_field = None
+    if request.method == "POST":
+        try:
+            data = ops.parse_registration(form)
+            checked, filename = read_upload()
+            doc = ops.register(session(), blobs(), current_user, data, checked, filename)
+            commit()
+        except Conflict as exc:
+            _fail(exc)
+            duplicate_id = exc.extra.get("id")
+        except DomainError as exc:
+            _fail(exc)
+            error_field = exc.field
+        else:
+            flash(f"Đã vào sổ văn bản đến số {doc.arrival_number}: {doc.notation}.", "success")
+            return redirect(url_for(".new", done=doc.id))
+        status = 409 if duplicate_id else 400
+    else:
+        status = 200
+    defaults = {"doc_date": clock.today().isoformat(), "received_via": "electronic",
+                "sender": ops.last_sender(session(), current_user), "doc_type": "CV",
+                "urgency": "normal", "secrecy": "normal"}
+    done = int_arg(request.args, "done")
+    return render_template("inbound/new.html", values={**defaults, **form.to_dict()},
+                           duplicate_id=duplicate_id, error_field=error_field,
+                           done=ops.get_visible(session(), current_user, done) if done else None
+                           ), status
+
+
+@bp.get("/check-duplicate")
+@roles_required(Role.CLERK)
+def check_duplicate():
+    """Asked by the registration form while the clerk types, to warn before saving."""
+    args = request.args
+    try:
+        doc_date = parse_date(args.get("doc_date"), "doc_date")
+    except DomainError:
+        doc_date = None
+    if not (args.get("sender") and args.get("notation") and doc_date):
+        return jsonify({"duplicate": None})
+    doc = ops.find_duplicate(session(), current_user.org_id, args["sender"], args["notation"],
+                             doc_date)
+    if doc is None:
+        return jsonify({"duplicate": None})
+    return jsonify({"duplicate": {"id": doc.id, "arrival_number": doc.arrival_number,
+                                  "url": url_for(".show", doc_id=doc.id)}})
+
+
+@bp.get("/<int:doc_id>")
+@roles_required(*ANY_ROLE)
+def show(doc_id):
+    doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
+    actions = ops.allowed_actions(session(), current_user, doc)
+    people = units = []
+    if "assign" in actions:
+        people_query = select(User).where(User.org_id == current_user.org_id, User.active,
+                                          User.role != Role.ADMIN)
+        if current_user.role == Role.HEAD:
+            people_query = people_query.where(User.unit_id == current_user.unit_id)
+        people = session().scalars(people_query.order_by(User.full_name)).all()
+        units = session().scalars(select(Unit).where(Unit.org_id == current_user.org_id)
+                                  .order_by(Unit.name)).all() \
+            if current_user.role != Role.HEAD else []
+    return render_template("inbound/show.html", doc=doc, actions=actions, people=people,
+                           units=units, events=ops.timeline(session(), doc),
+                           overdue=ops.is_overdue(doc))
+
+
+@bp.post("/<int:doc_id>/assign")
+@roles_required(*ops.DISTRIBUTORS)
+def assign(doc_id):
+    form = request.form
+    target = form.get("target", "")
+    kind, _, ident = target.partition(":")
+    try:
+        ops.assign(session(), current_user, doc_id,
+                   user_id=parse_int(ident, "target") if kind == "user" else None,
+                   unit_id=parse_int(ident, "target") if kind == "unit" else None,
+                   role=form.get("role", "main"),
+                   deadline=parse_date(form.get("deadline"), "deadline"),
+                   note=form.get("note", ""))
+        commit()
+        flash("Đã chuyển xử lý văn bản.", "success")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for(".show", doc_id=doc_id))
+
+
+@bp.post("/<int:doc_id>/start")
+@roles_required(*ANY_ROLE)
+def start(doc_id):
+    try:
+        ops.start(session(), current_user, doc_id)
+        commit()
+        flash("Đã nhận xử lý văn bản.", "success")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for(".show", doc_id=doc_id))
+
+
+@bp.post("/<int:doc_id>/complete")
+@roles_required(*ANY_ROLE)
+def complete(doc_id):
+    try:
+        ops.complete(session(), current_user, doc_id, request.form.get("note", ""))
+        commit()
+        flash("Đã hoàn thành xử lý văn bản.", "success")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for(".show", doc_id=doc_id))
+
+
+@bp.get("/<int:doc_id>/file")
+@roles_required(*ANY_ROLE)
+def file(doc_id):
+    doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
+    return send_file(blobs().path(doc.file.sha256), mimetype="application/pdf",
+                     download_name=doc.file.filename, conditional=True, etag=doc.file.sha256,
+                     as_attachment=request.args.get("download") == "1")
+
+
+@bp.get("/<int:doc_id>/pages/<int:number>.png")
+@roles_required(*ANY_ROLE)
+def page_image(doc_id, number):
+    doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
+    path = page_png(blobs(), services().data_dir / "cache" / "previews", doc.file.sha256,
+                    number, current_app.config["PREVIEW_WIDTH_PX"])
+    response = send_file(path, mimetype="image/png", max_age=86400)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@bp.get("/register")
+@roles_required(*register.READERS)
+def register_book():
+    year = int_arg(request.args, "year", clock.today().year)
+    page = page_args(request.args, default_per_page=50)
+    sender = request.args.get("sender") or None
+    doc_type = request.args.get("doc_type") or None
+    total, page_rows = register.page(session(), current_user, year, page.offset, page.per_page,
+                                     sender=sender, doc_type=doc_type)
+    return render_template("inbound/register.html", rows=[register.row(d) for d in page_rows],
+                           total=total, page=page, year=year, sender=sender or "",
+                           doc_type=doc_type or "", columns=register.COLUMNS)
+
+
+@bp.get("/register/export")
+@roles_required(*register.READERS)
+def export_register_page():
+    year = int_arg(request.args, "year", clock.today().year)
+    body, name, mimetype = register.export(session(), current_user, year,
+                                           request.args.get("format", "xlsx"))
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

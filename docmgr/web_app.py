@@ -1,0 +1,90 @@
+"""Wires the slices into the application: blueprints, login, template helpers, CLI."""
+from flask import Flask, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from docmgr import csrf, login_manager
+from docmgr.cli import cli
+from docmgr.core import catalogue, clock
+from docmgr.core.api import api, http_error_json
+from docmgr.core.auth import ROLE_LABELS, User
+from docmgr.core.errors import DomainError
+from docmgr.core.views import bp as core_views
+from docmgr.core.web import close_session, session
+from docmgr.home import bp as home_views
+from docmgr.inbound.api import bp as inbound_api
+from docmgr.inbound.models import STATUS_LABELS
+from docmgr.inbound.views import bp as inbound_views
+
+# Each slice's API is nested under /api/v1 (once, at import: blueprints are app-independent).
+API_SLICES = (inbound_api,)
+for _slice_api in API_SLICES:
+    api.register_blueprint(_slice_api)
+# The API authenticates by bearer token only, never by cookie: no CSRF token needed there.
+for _blueprint in (api, *API_SLICES):
+    csrf.exempt(_blueprint)
+
+
+def install(app: Flask) -> None:
+    app.register_blueprint(api)
+    app.register_blueprint(core_views)
+    app.register_blueprint(home_views)
+    app.register_blueprint(inbound_views)
+    app.cli.add_command(cli)
+    app.teardown_appcontext(close_session)
+
+    login_manager.login_view = "core.login"
+    login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+    login_manager.login_message_category = "warning"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(_load_user)
+
+    app.jinja_env.globals.update(
+        catalogue=catalogue, ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS,
+        today=clock.today, local=clock.local)
+    app.jinja_env.filters["vndate"] = lambda d: d.strftime("%d/%m/%Y") if d else ""
+    app.jinja_env.filters["vntime"] = (
+        lambda t: clock.local(t).strftime("%d/%m/%Y %H:%M") if t else "")
+    app.after_request(_security_headers)
+    app.register_error_handler(DomainError, _domain_error_page)
+    for status in (400, 403, 404, 405, 413):
+        app.register_error_handler(status, _http_error_page)
+
+
+ERROR_TITLES = {400: "Yêu cầu không hợp lệ", 403: "Không có quyền truy cập",
+                404: "Không tìm thấy", 405: "Thao tác không được hỗ trợ", 409: "Xung đột dữ liệu",
+                413: "Tệp quá lớn"}
+
+
+def _domain_error_page(exc: DomainError):
+    return render_template("error.html", title=ERROR_TITLES.get(exc.status, "Lỗi"),
+                           message=exc.message), exc.status
+
+
+def _http_error_page(exc: HTTPException):
+    if request.blueprint and request.blueprint.startswith("api"):
+        return http_error_json(exc)  # app-wide status handlers win over blueprint ones
+    messages = {400: "Yêu cầu không hợp lệ hoặc phiên làm việc đã hết hạn; hãy tải lại trang.",
+                403: "Bạn không có quyền mở trang này.",
+                404: "Trang hoặc văn bản không tồn tại, hoặc bạn không có quyền xem.",
+                405: "Thao tác không được hỗ trợ.",
+                413: "Tệp tải lên vượt quá giới hạn cho phép."}
+    return render_template("error.html", title=ERROR_TITLES[exc.code],
+                           message=messages[exc.code]), exc.code
+
+
+def _load_user(user_id: str):
+    if not user_id.isdigit():
+        return None
+    user = session().get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'self'")
+    return response

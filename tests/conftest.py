@@ -1,0 +1,184 @@
+"""Shared fixtures: an app on a fresh schema (SQLite, or PostgreSQL when
+DOCMGR_TEST_DATABASE_URL is set), a small world of two organisations with one
+user per role, and API/browser clients."""
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from docmgr import create_app
+from docmgr.core import auth as accounts
+from docmgr.db import Base
+from docmgr.demo import sample_pdf
+from docmgr.migrations import upgrade
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+PASSWORD = "mat-khau-dung-1"
+PG_URL = os.environ.get("DOCMGR_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if PG_URL:
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        upgrade(engine)
+        engine.dispose()
+        return PG_URL
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    engine = create_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def password_hash():
+    return accounts.hash_password(PASSWORD)  # scrypt is slow on purpose: hash once
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    application = create_app({"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path / "data"),
+                              "TESTING": True, "SECRET_KEY": "test-secret"})
+    yield application
+    db = application.extensions["docmgr"].db
+    _empty_all_tables(db)
+    db.dispose()
+
+
+def _empty_all_tables(db):
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for name in tables:
+                conn.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in tables)
+                              + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def db(app):
+    return app.extensions["docmgr"].db
+
+
+@pytest.fixture
+def blobs(app):
+    return app.extensions["docmgr"].blobs
+
+
+@dataclass
+class World:
+    org: accounts.Organization
+    other_org: accounts.Organization
+    units: dict
+    users: dict  # username -> User (detached)
+
+
+@pytest.fixture
+def world(db, password_hash) -> World:
+    """Two organisations; in the first one user per role, in the second a clerk and a leader."""
+    with db.transaction() as s:
+        org = accounts.Organization(code="000.00.01.H55", name="Văn phòng UBND tỉnh Quảng Ngãi",
+                                    abbr="VP")
+        other = accounts.Organization(code="000.00.09.H55", name="Sở Xây dựng", abbr="SXD")
+        s.add_all([org, other])
+        s.flush()
+        units = {abbr: accounts.Unit(org_id=org.id, name=name, abbr=abbr)
+                 for abbr, name in (("HC", "Phòng Hành chính"), ("KT", "Phòng Kinh tế"),
+                                    ("VX", "Phòng Văn xã"))}
+        s.add_all(units.values())
+        s.flush()
+        spec = [("clerk", "clerk", "Nguyễn Thị Văn Thư", org, "HC"),
+                ("clerk2", "clerk", "Đỗ Thị Hằng", org, "HC"),
+                ("leader", "leader", "Phạm Minh Quang", org, None),
+                ("head", "head", "Lê Thị Hoa", org, "KT"),
+                ("specialist", "specialist", "Trần Văn Bình", org, "KT"),
+                ("specialist_vx", "specialist", "Võ Thị Ý", org, "VX"),
+                ("head_vx", "head", "Ngô Văn Tư", org, "VX"),
+                ("admin", "admin", "Quản Trị", org, None),
+                ("other_clerk", "clerk", "Lý Văn Khác", other, None),
+                ("other_leader", "leader", "Hà Văn Ngoài", other, None)]
+        users = {}
+        for username, role, name, o, unit in spec:
+            users[username] = accounts.User(
+                org_id=o.id, unit_id=units[unit].id if unit else None, username=username,
+                password_hash=password_hash, full_name=name, role=role)
+        s.add_all(users.values())
+        s.flush()
+        for obj in [org, other, *units.values(), *users.values()]:
+            s.refresh(obj)
+        s.expunge_all()
+    return World(org=org, other_org=other, units=units, users=users)
+
+
+class ApiClient:
+    """The Flask test client speaking as one user through a real bearer token."""
+
+    def __init__(self, app, db, user):
+        self.client = app.test_client()
+        with db.transaction() as s:
+            token = accounts.issue_token(s, s.get(accounts.User, user.id), 1)
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def __getattr__(self, method):
+        call = getattr(self.client, method)
+        return lambda url, **kw: call(url, headers={**self.headers, **kw.pop("headers", {})},
+                                      **kw)
+
+
+@pytest.fixture
+def api(app, db, world):
+    """api("clerk").get("/api/v1/incoming") — clients are cached per username."""
+    clients = {}
+
+    def client(username):
+        if username not in clients:
+            clients[username] = ApiClient(app, db, world.users[username])
+        return clients[username]
+    return client
+
+
+@pytest.fixture
+def pdf_bytes():
+    return sample_pdf(["UBND TINH QUANG NGAI", "So: 1520/UBND-KT", "V/v kiem tra"], pages=2)
+
+
+def registration_form(**overrides) -> dict:
+    form = {"sender": "Sở Tài chính tỉnh Quảng Ngãi", "notation": "412/STC-NS",
+            "doc_date": "2026-11-02", "doc_type": "BC",
+            "subject": "Báo cáo tình hình thực hiện dự toán ngân sách quý III"}
+    form.update(overrides)
+    return form
+
+
+def upload(data: bytes, name: str = "van-ban.pdf"):
+    import io
+    return (io.BytesIO(data), name)
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: bytes | str) -> str:
+    text_ = html.decode() if isinstance(html, bytes) else html
+    return CSRF_RE.search(text_).group(1)
+
+
+@pytest.fixture
+def browser_login(app, world):
+    """A logged-in Flask test client for the web pages (real CSRF tokens)."""
+    def login(username):
+        client = app.test_client()
+        page = client.get("/login")
+        response = client.post("/login", data={"username": username, "password": PASSWORD,
+                                               "csrf_token": csrf_from(page.data)})
+        assert response.status_code == 302, response.data
+        return client
+    return login
