@@ -15,7 +15,8 @@ from docmgr.db import Base
 from docmgr.demo import sample_pdf
 from docmgr.migrations import upgrade
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(os.environ.get("DOCMGR_CORPUS")
+              or Path(__file__).resolve().parents[2] / "shared" / "corpus")
 PASSWORD = "mat-khau-dung-1"
 PG_URL = os.environ.get("DOCMGR_TEST_DATABASE_URL")
 

@@ -10,7 +10,7 @@ import pytest
 from docmgr.core.errors import UploadRejected, UploadTooLarge
 from docmgr.core.uploads import CheckedPdf, check_pdf
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+from tests.conftest import CORPUS
 MAX = 50 * 1024 * 1024
 
 MSG_NOT_PDF = "Tệp không phải PDF (nhận diện được: {})."
