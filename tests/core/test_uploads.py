@@ -9,8 +9,8 @@ import pytest
 
 from docmgr.core.errors import UploadRejected, UploadTooLarge
 from docmgr.core.uploads import CheckedPdf, check_pdf
-
 from tests.conftest import CORPUS
+
 MAX = 50 * 1024 * 1024
 
 MSG_NOT_PDF = "Tệp không phải PDF (nhận diện được: {})."
