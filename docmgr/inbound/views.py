@@ -41,7 +41,7 @@ def index():
 @roles_required(Role.CLERK)
 def new():
     form = request.form
-    duplicate_id = None
+    duplicate = None
     error_field = None
     if request.method == "POST":
         try:
@@ -50,15 +50,15 @@ def new():
             doc = ops.register(session(), blobs(), current_user, data, checked, filename)
             commit()
         except Conflict as exc:
-            _fail(exc)
-            duplicate_id = exc.extra.get("id")
+            session().rollback()  # the warning box above the form says it, with a link
+            duplicate = {"id": exc.extra.get("id"), "message": exc.message}
         except DomainError as exc:
             _fail(exc)
             error_field = exc.field
         else:
             flash(f"Đã vào sổ văn bản đến số {doc.arrival_number}: {doc.notation}.", "success")
             return redirect(url_for(".new", done=doc.id))
-        status = 409 if duplicate_id else 400
+        status = 409 if duplicate else 400
     else:
         status = 200
     defaults = {"doc_date": clock.today().isoformat(), "received_via": "electronic",
@@ -66,7 +66,7 @@ def new():
                 "urgency": "normal", "secrecy": "normal"}
     done = int_arg(request.args, "done")
     return render_template("inbound/new.html", values={**defaults, **form.to_dict()},
-                           duplicate_id=duplicate_id, error_field=error_field,
+                           duplicate=duplicate, error_field=error_field,
                            done=ops.get_visible(session(), current_user, done) if done else None
                            ), status
 

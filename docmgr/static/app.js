@@ -25,7 +25,9 @@
   var form = document.querySelector("[data-duplicate-check]");
   if (form) {
     var warning = document.getElementById("duplicate-warning");
+    var latest = 0;  // only the answer to the newest question may change the warning
     var check = function () {
+      var asked = ++latest;
       var sender = form.elements.sender.value.trim();
       var notation = form.elements.notation.value.trim();
       var docDate = form.elements.doc_date.value;
@@ -34,6 +36,7 @@
         {sender: sender, notation: notation, doc_date: docDate});
       fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json(); })
         .then(function (body) {
+          if (asked !== latest) return;
           if (!body.duplicate) { warning.hidden = true; return; }
           warning.textContent = "";
           warning.append("Văn bản này đã được vào sổ (số đến " + body.duplicate.arrival_number + "). ");
@@ -42,7 +45,7 @@
           link.textContent = "Mở văn bản đã vào sổ";
           warning.append(link);
           warning.hidden = false;
-        }).catch(function () { warning.hidden = true; });
+        }).catch(function () { if (asked === latest) warning.hidden = true; });
     };
     ["sender", "notation", "doc_date"].forEach(function (name) {
       form.elements[name].addEventListener("change", check);
