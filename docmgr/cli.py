@@ -16,7 +16,7 @@ def _db():
     return current_app.extensions["docmgr"].db
 
 
-def _run(action):
+def run_in_transaction(action):
     """Run ``action(session)`` in one transaction; report a domain error as a clean exit 1."""
     try:
         with _db().transaction() as session:
@@ -43,7 +43,7 @@ def create_org(code, name, abbr):
         org = accounts.create_org(session, code=code, name=name, abbr=abbr)
         audit.record(session, "org.created", org_id=org.id, obj=org, code=code)
         return org
-    org = _run(action)
+    org = run_in_transaction(action)
     click.echo(f"Đã tạo cơ quan {org.name} ({org.code}).")
 
 
@@ -57,7 +57,7 @@ def create_unit(org_code, name, abbr):
         unit = accounts.create_unit(session, org=org, name=name, abbr=abbr)
         audit.record(session, "unit.created", org_id=org.id, obj=unit, abbr=abbr)
         return unit
-    unit = _run(action)
+    unit = run_in_transaction(action)
     click.echo(f"Đã tạo phòng/ban {unit.name} ({unit.abbr}).")
 
 
@@ -77,7 +77,7 @@ def create_user(username, password, full_name, role, org_code, unit_abbr):
         audit.record(session, "user.created", org_id=org.id, obj=user, username=username,
                      role=role)
         return user
-    user = _run(action)
+    user = run_in_transaction(action)
     click.echo(f"Đã tạo người dùng {user.username} ({user.full_name}).")
 
 

@@ -34,14 +34,43 @@ DOCUMENTS = [
 
 
 def sample_pdf(lines: list[str], pages: int = 1) -> bytes:
-    """A small, valid PDF with text in Helvetica (ASCII), for demos and tests."""
+    """A small, valid PDF with lines of text in Helvetica (ASCII), for demos and tests."""
+    placed = []
+    for page in range(pages):
+        text = [*lines, f"Trang {page + 1}/{pages}"]
+        placed += [(page, 60, 780 - 18 * row, 13, line) for row, line in enumerate(text)]
+    return placed_text_pdf(placed, pages)
+
+
+def nd30_draft_pdf(*, org: str, type_title: str, subject: str, signer_title: str,
+                   signer_name: str, body_pages: int = 1) -> bytes:
+    """A draft laid out like an ND30 document: header columns with "Số:" and the date
+    line left blank for issuing, the body, and the signature block on the last page."""
+    placed = [
+        (0, 60, 790, 11, org.upper()), (0, 330, 790, 11, "CONG HOA XA HOI CHU NGHIA VIET NAM"),
+        (0, 345, 774, 11, "Doc lap - Tu do - Hanh phuc"),
+        (0, 60, 752, 12, "So:        /"), (0, 330, 752, 12, "Quang Ngai, ngay    thang    nam"),
+        (0, 250, 700, 14, type_title.upper()), (0, 120, 680, 12, subject),
+    ]
+    for page in range(body_pages):
+        top = 640 if page == 0 else 780
+        placed += [(page, 60, top - 18 * row, 12, f"Noi dung van ban, doan {row + 1}.")
+                   for row in range(8)]
+    last = body_pages - 1
+    placed += [(last, 60, 420, 11, "Noi nhan:"), (last, 60, 405, 10, "- Nhu tren;"),
+               (last, 60, 392, 10, "- Luu: VT."),
+               (last, 380, 420, 12, signer_title.upper()), (last, 375, 330, 12, signer_name)]
+    return placed_text_pdf(placed, body_pages)
+
+
+def placed_text_pdf(placed: list[tuple[int, float, float, float, str]], pages: int) -> bytes:
+    """A valid PDF with text at given places: (page, x, y, size, text), Helvetica, ASCII."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", None,
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
     kids = []
-    for number in range(1, pages + 1):
-        text = [*lines, f"Trang {number}/{pages}"]
-        ops = "BT /F1 13 Tf 60 780 Td 18 TL " + " ".join(
-            f"({_escape(line)}) '" for line in text) + " ET"
+    for number in range(pages):
+        ops = " ".join(f"BT /F1 {size:g} Tf {x:g} {y:g} Td ({_escape(text)}) Tj ET"
+                       for page, x, y, size, text in placed if page == number)
         stream = zlib.compress(ops.encode("latin-1", "replace"))
         objects.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream)
                        + stream + b"\nendstream")

@@ -4,6 +4,7 @@ from werkzeug.exceptions import HTTPException
 
 from docmgr import csrf, login_manager
 from docmgr.cli import cli
+from docmgr.signing import cli as _signing_cli  # noqa: F401  (registers its commands)
 from docmgr.core import catalogue, clock
 from docmgr.core.api import api, http_error_json
 from docmgr.core.auth import ROLE_LABELS, User

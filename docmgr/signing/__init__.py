@@ -1,0 +1,1 @@
+"""Chữ ký số: keys, PAdES signing, appearances and validation."""

@@ -1,0 +1,252 @@
+"""PAdES signing with pyHanko, in the order ND30 prescribes.
+
+1. ``prepare``: before anyone signs, add the fields issuing will fill — number, date —
+   and both signature fields (personal, organisation). Fields added after a
+   certification signature would break it.
+2. ``sign_personal``: the competent person certifies the document with DocMDP
+   "fill forms", showing their handwritten signature in the signature block.
+3. ``fill_and_seal``: the văn thư fills number and date into their fields and signs the
+   organisation's field with the seal image. Validators class this revision as form
+   filling, so the personal signature stays valid.
+4. ``sign_text``: a text-only organisation signature at the top right of page 1, for
+   attachments in separate files and electronic copies (SAO Y, SAO LỤC, TRÍCH SAO).
+
+Everything here works on bytes and returns new bytes: files are never changed in
+place, and each signature is an incremental update on the previous revision.
+"""
+import io
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from asn1crypto import keys as asn1_keys
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from asn1crypto import x509 as asn1_x509
+from PIL import Image
+from pyhanko.pdf_utils import generic, layout
+from pyhanko.pdf_utils.generic import pdf_name, pdf_string
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import init_xobject_dictionary
+from pyhanko.sign import fields, signers
+from pyhanko.sign.general import get_pyca_cryptography_hash
+from pyhanko.sign.timestamps import TimeStamper
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from docmgr.signing import appearance
+from docmgr.signing.placement import Box
+
+FIELD_PERSONAL = "ChuKyNguoiCoThamQuyen"
+FIELD_ORG = "ChuKyCoQuan"
+FIELD_NUMBER = "SoKyHieu"
+FIELD_DATE = "NgayBanHanh"
+FIELD_TEXT_PREFIX = "ChuKySo"
+# Generous, so pyHanko skips its size-estimating dry run; more room for a timestamp token.
+RESERVED = 12 * 1024
+RESERVED_WITH_TIMESTAMP = 24 * 1024
+SEAL_MARGIN = 12.0
+TEXT_STAMP_W, TEXT_STAMP_H, TEXT_STAMP_MARGIN = 210, 42, 12  # ints: pyHanko layouts use Fraction
+
+
+class SigningError(Exception):
+    """The document cannot take this signature (missing field, already signed, …)."""
+
+
+@dataclass(frozen=True)
+class Credential:
+    """An unlocked key with its certificate and issuing chain, for one signing call."""
+    certificate: asn1_x509.Certificate
+    private_key: asn1_keys.PrivateKeyInfo
+    chain: tuple[asn1_x509.Certificate, ...] = ()
+
+    @classmethod
+    def from_der(cls, certificate: bytes, pkcs8: bytes, chain: list[bytes]) -> "Credential":
+        return cls(asn1_x509.Certificate.load(certificate), asn1_keys.PrivateKeyInfo.load(pkcs8),
+                   tuple(asn1_x509.Certificate.load(c) for c in chain))
+
+    def signer(self) -> signers.SimpleSigner:
+        return _LoadedKeySigner(signing_cert=self.certificate, signing_key=self.private_key,
+                                cert_registry=SimpleCertificateStore.from_certs(self.chain))
+
+
+class _LoadedKeySigner(signers.SimpleSigner):
+    """pyHanko re-parses (and re-validates) an RSA key for every signature, ~60 ms; the
+    key came out of our authenticated encryption, so parse it once per signing call."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._rsa = None
+        if self.signing_key.algorithm == "rsa":
+            self._rsa = serialization.load_der_private_key(
+                self.signing_key.dump(), password=None, unsafe_skip_rsa_key_validation=True)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        if self._rsa is None or mechanism != "rsassa_pkcs1v15":
+            return super().sign_raw(data, digest_algorithm)
+        return self._rsa.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+
+
+def _writer(pdf: bytes) -> IncrementalPdfFileWriter:
+    return IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+
+
+def _output(writer: IncrementalPdfFileWriter) -> bytes:
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def seal_box(personal: Box, diameter_pt: float) -> Box:
+    """ND30 ô 8: the seal over the left part of the personal signature, covering about a
+    third of it, vertically centred on it."""
+    right = personal.x0 + personal.width / 3
+    middle = (personal.y0 + personal.y1) / 2
+    return Box(personal.page, right - diameter_pt, middle - diameter_pt / 2, right,
+               middle + diameter_pt / 2)
+
+
+def field_names(pdf: bytes) -> set[str]:
+    root = PdfFileReader(io.BytesIO(pdf), strict=False).root
+    if "/AcroForm" not in root:
+        return set()
+    return {str(ref.get_object().get("/T")) for ref in root["/AcroForm"].get("/Fields", [])}
+
+
+def prepare(pdf: bytes, personal: Box, *, seal_diameter_pt: float, number: Box | None = None,
+            date: Box | None = None) -> bytes:
+    """Add the signature fields and, where known, the number and date fields."""
+    seal = seal_box(personal, seal_diameter_pt)
+    if seal.x0 < SEAL_MARGIN:  # keep the seal on the page: move the whole block right
+        shift = SEAL_MARGIN - seal.x0
+        personal = Box(personal.page, personal.x0 + shift, personal.y0, personal.x1 + shift,
+                       personal.y1)
+        seal = seal_box(personal, seal_diameter_pt)
+    writer = _writer(pdf)
+    for name, box in ((FIELD_PERSONAL, personal), (FIELD_ORG, seal)):
+        fields.append_signature_field(writer, fields.SigFieldSpec(
+            name, on_page=box.page, box=(box.x0, box.y0, box.x1, box.y1)))
+    for name, box in ((FIELD_NUMBER, number), (FIELD_DATE, date)):
+        if box is not None:
+            _add_text_field(writer, name, box)
+    return _output(writer)
+
+
+def _add_text_field(writer: IncrementalPdfFileWriter, name: str, box: Box) -> None:
+    blank = writer.add_object(init_xobject_dictionary(b"", box.width, box.height))
+    page_ref, _ = writer.find_page_for_modification(box.page)
+    widget = writer.add_object(generic.DictionaryObject({
+        pdf_name("/Type"): pdf_name("/Annot"),
+        pdf_name("/Subtype"): pdf_name("/Widget"),
+        pdf_name("/FT"): pdf_name("/Tx"),
+        pdf_name("/T"): pdf_string(name),
+        pdf_name("/Ff"): generic.NumberObject(1),  # read-only for people; issuing fills it
+        pdf_name("/F"): generic.NumberObject(4),  # printed
+        pdf_name("/Rect"): generic.ArrayObject(
+            generic.FloatObject(v) for v in (box.x0, box.y0, box.x1, box.y1)),
+        pdf_name("/P"): page_ref,
+        pdf_name("/DA"): pdf_string("/Helv 0 Tf 0 g"),
+        pdf_name("/AP"): generic.DictionaryObject({pdf_name("/N"): blank}),
+    }))
+    writer.register_annotation(page_ref, widget)
+    form = writer.root["/AcroForm"]
+    form["/Fields"].append(widget)
+    writer.update_container(form["/Fields"])
+
+
+def _sign(writer, credential: Credential, field: str, style, *, certify: bool = False,
+          timestamper: TimeStamper | None = None, signing_time: datetime | None = None,
+          new_field_box: Box | None = None) -> bytes:
+    meta = signers.PdfSignatureMetadata(
+        field_name=field, certify=certify,
+        docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+        subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
+    new_field_spec = None
+    if new_field_box is not None:
+        b = new_field_box
+        new_field_spec = fields.SigFieldSpec(field, on_page=b.page, box=(b.x0, b.y0, b.x1, b.y1))
+    pdf_signer = signers.PdfSigner(meta, credential.signer(), stamp_style=style,
+                                   timestamper=timestamper, new_field_spec=new_field_spec)
+    out = pdf_signer.sign_pdf(
+        writer, existing_fields_only=new_field_box is None,
+        bytes_reserved=RESERVED_WITH_TIMESTAMP if timestamper else RESERVED,
+        appearance_text_params=None)
+    return out.getvalue()
+
+
+def _require_empty_signature_field(pdf: bytes, name: str) -> None:
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    for sig_field in fields.enumerate_sig_fields(reader, filled_status=None):
+        field_name, value, _ = sig_field
+        if field_name == name:
+            if value is not None:
+                raise SigningError(f"Ô chữ ký {name} đã được ký.")
+            return
+    raise SigningError(f"Văn bản chưa có ô chữ ký {name}; cần chuẩn bị trước khi ký.")
+
+
+def sign_personal(pdf: bytes, credential: Credential, picture: Image.Image, *,
+                  timestamper: TimeStamper | None = None) -> bytes:
+    """Certify with DocMDP "fill forms" in the personal field, showing ``picture``."""
+    _require_empty_signature_field(pdf, FIELD_PERSONAL)
+    return _sign(_writer(pdf), credential, FIELD_PERSONAL, appearance.image_style(picture),
+                 certify=True, timestamper=timestamper)
+
+
+def fill_and_seal(pdf: bytes, credential: Credential, seal_picture: Image.Image,
+                  values: dict[str, str], *, font_size: float = 13,
+                  timestamper: TimeStamper | None = None) -> bytes:
+    """Fill the number/date fields and sign the organisation field with the seal."""
+    _require_empty_signature_field(pdf, FIELD_ORG)
+    writer = _writer(pdf)
+    if values:
+        _fill_text_fields(writer, values, font_size)
+    return _sign(writer, credential, FIELD_ORG, appearance.image_style(seal_picture),
+                 timestamper=timestamper)
+
+
+def _fill_text_fields(writer: IncrementalPdfFileWriter, values: dict[str, str],
+                      font_size: float) -> None:
+    remaining = dict(values)
+    for ref in writer.root["/AcroForm"]["/Fields"]:
+        widget = ref.get_object()
+        name = str(widget.get("/T"))
+        if name not in remaining:
+            continue
+        x0, y0, x1, y1 = (float(v) for v in widget["/Rect"])
+        width, height = x1 - x0, y1 - y0
+        value = remaining.pop(name)
+        style = appearance.field_text_style(font_size, width, height)
+        stamp = style.create_stamp(writer, layout.BoxConstraints(width=width, height=height),
+                                   {"value": value})
+        widget["/V"] = pdf_string(value)
+        widget["/AP"] = generic.DictionaryObject(
+            {pdf_name("/N"): writer.add_object(stamp.as_form_xobject())})
+        writer.update_container(widget)
+    if remaining:
+        raise SigningError("Văn bản thiếu ô: " + ", ".join(sorted(remaining)))
+
+
+def sign_text(pdf: bytes, credential: Credential, lines: list[str], *,
+              timestamper: TimeStamper | None = None) -> bytes:
+    """An organisation signature shown as text (no image) at the top right of page 1."""
+    width, height = (int(v) for v in _page_size(pdf, 0))
+    taken = field_names(pdf)
+    index = 1
+    while f"{FIELD_TEXT_PREFIX}{index}" in taken:
+        index += 1
+    box = Box(0, width - TEXT_STAMP_MARGIN - TEXT_STAMP_W,
+              height - TEXT_STAMP_MARGIN - TEXT_STAMP_H, width - TEXT_STAMP_MARGIN,
+              height - TEXT_STAMP_MARGIN)
+    style = replace(appearance.text_style(), stamp_text="\n".join(lines))
+    return _sign(_writer(pdf), credential, f"{FIELD_TEXT_PREFIX}{index}", style,
+                 timestamper=timestamper, new_field_box=box)
+
+
+def _page_size(pdf: bytes, index: int) -> tuple[float, float]:
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    node = reader.find_page_for_modification(index)[0].get_object()
+    while "/MediaBox" not in node and "/Parent" in node:  # the box may be inherited
+        node = node["/Parent"]
+    x0, y0, x1, y1 = (float(v) for v in node["/MediaBox"])
+    return x1 - x0, y1 - y0
