@@ -1,4 +1,5 @@
 """docmgr — document management and e-signature routing for Vietnamese state offices."""
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,11 @@ def create_app(config: dict | None = None) -> Flask:
     data_dir = Path(cfg["DATA_DIR"])
     app.extensions["docmgr"] = Services(
         db=Database(cfg["DATABASE_URL"]), blobs=BlobStore(data_dir / "blobs"), data_dir=data_dir)
+
+    # pyHanko logs a full traceback at WARNING for every certificate that does not chain
+    # to a trust root; our reports already say "not trusted", in Vietnamese.
+    logging.getLogger("pyhanko.sign.validation.generic_cms").setLevel(logging.ERROR)
+    logging.getLogger("pyhanko_certvalidator").setLevel(logging.ERROR)
 
     csrf.init_app(app)
     login_manager.init_app(app)

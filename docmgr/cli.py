@@ -38,9 +38,10 @@ def init_command():
 @click.option("--code", required=True, help="Mã định danh, ví dụ 000.00.00.H48")
 @click.option("--name", required=True)
 @click.option("--abbr", required=True, help="Chữ viết tắt, ví dụ UBND, VP")
-def create_org(code, name, abbr):
+@click.option("--place", default="", help="Địa danh ghi trên văn bản, ví dụ Quảng Ngãi")
+def create_org(code, name, abbr, place):
     def action(session):
-        org = accounts.create_org(session, code=code, name=name, abbr=abbr)
+        org = accounts.create_org(session, code=code, name=name, abbr=abbr, place=place)
         audit.record(session, "org.created", org_id=org.id, obj=org, code=code)
         return org
     org = run_in_transaction(action)
@@ -101,9 +102,10 @@ def demo_command():
     from docmgr.migrations import upgrade
     upgrade(_db().engine)
     services = current_app.extensions["docmgr"]
-    created = load_demo(services.db, services.blobs)
+    created = load_demo(services.db, services.blobs, services.data_dir)
     if created:
-        click.echo("Đã tạo dữ liệu mẫu. Đăng nhập với các tài khoản (mật khẩu: demo1234):")
+        click.echo("Đã tạo dữ liệu mẫu. Đăng nhập với các tài khoản (mật khẩu: demo1234; "
+                   "mã PIN ký số của lãnh đạo, trưởng phòng và con dấu cơ quan: 123456):")
         for username, label in created:
             click.echo(f"  {username:<12} {label}")
     else:

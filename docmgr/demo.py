@@ -8,8 +8,14 @@ from docmgr.core import audit, clock
 from docmgr.core import auth as accounts
 from docmgr.core.uploads import check_pdf
 from docmgr.inbound import operations as inbound
+from docmgr.outbound import operations as outbound
+from docmgr.signing import appearance
+from docmgr.signing import operations as signing
+from docmgr.signing.pki import BuiltinCA
+from docmgr.signing.trust import TrustStore
 
 PASSWORD = "demo1234"
+PIN = "123456"  # every demo signing key (personal and the organisation's)
 ORG = ("000.00.01.H55", "Văn phòng UBND tỉnh Quảng Ngãi", "VP")
 PARTNER = ("000.00.02.H55", "Sở Tài chính tỉnh Quảng Ngãi", "STC")
 UNITS = [("Phòng Hành chính - Tổ chức", "HC"), ("Phòng Kinh tế", "KT"),
@@ -101,14 +107,16 @@ def _escape(text: str) -> str:
     return ascii_text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def load_demo(db, blobs) -> list[tuple[str, str]]:
+def load_demo(db, blobs, data_dir) -> list[tuple[str, str]]:
     """Create the demo office once; returns the accounts created (empty if already there)."""
     with db.transaction() as session:
         if session.scalar(select(accounts.Organization).where(
                 accounts.Organization.code == ORG[0])):
             return []
-        org = accounts.create_org(session, code=ORG[0], name=ORG[1], abbr=ORG[2])
-        partner = accounts.create_org(session, code=PARTNER[0], name=PARTNER[1], abbr=PARTNER[2])
+        org = accounts.create_org(session, code=ORG[0], name=ORG[1], abbr=ORG[2],
+                                  place="Quảng Ngãi")
+        partner = accounts.create_org(session, code=PARTNER[0], name=PARTNER[1],
+                                      abbr=PARTNER[2], place="Quảng Ngãi")
         audit.record(session, "demo.loaded", org_id=org.id)
         units = {abbr: accounts.create_unit(session, org=org, name=name, abbr=abbr)
                  for name, abbr in UNITS}
@@ -119,6 +127,7 @@ def load_demo(db, blobs) -> list[tuple[str, str]]:
                 role=role, unit=units.get(unit))
         accounts.create_user(session, org=partner, username="vanthu.stc", password=PASSWORD,
                              full_name="Hồ Thị Lan", role="clerk")
+        _signing_setup(session, blobs, BuiltinCA(data_dir), org, users)
     today = clock.today()
     for index, (sender, notation, doc_type, age, urgency, subject) in enumerate(DOCUMENTS):
         data = inbound.Registration(
@@ -135,5 +144,38 @@ def load_demo(db, blobs) -> list[tuple[str, str]]:
                 inbound.assign(session, leader, doc.id, unit_id=units["KT"].id, role="main",
                                deadline=today + timedelta(days=7 - 5 * index),
                                note="Phòng Kinh tế chủ trì, tham mưu trả lời.")
+    _outgoing_examples(db, blobs, users, partner, TrustStore.for_app({}, data_dir))
     return [(u, accounts.ROLE_LABELS[accounts.Role(r)] + f" — {n}") for u, n, r, _ in USERS] + [
         ("vanthu.stc", f"Văn thư — {PARTNER[1]}")]
+
+
+def _signing_setup(session, blobs, ca, org, users) -> None:
+    """Test certificates for the signers and the organisation, and a generated seal."""
+    for username in ("lanhdao", "truongphong"):
+        signing.issue_user_certificate(session, ca, users[username], PIN)
+    signing.issue_org_certificate(session, ca, org, PIN)
+    seal = appearance.png_bytes(appearance.generated_seal(org.name, 420))
+    signing.set_org_seal(session, blobs, users["admin"], seal, 36)
+
+
+def _outgoing_examples(db, blobs, users, partner, trust) -> None:
+    """One draft waiting for the leader's signature, one signed and waiting to be issued."""
+    for subject, sign in (("Kế hoạch kiểm tra công tác văn thư, lưu trữ năm 2027", False),
+                          ("Quyết định thành lập Tổ công tác chuyển đổi số", True)):
+        pdf = check_pdf(nd30_draft_pdf(
+            org="Van phong UBND tinh Quang Ngai", type_title=subject.split()[0],
+            subject=subject, signer_title="Chanh Van phong", signer_name="Pham Minh Quang"),
+            max_bytes=10 * 1024 * 1024)
+        with db.transaction() as session:
+            author = session.get(accounts.User, users["chuyenvien"].id)
+            data = outbound.DraftInput(
+                doc_type="KH" if not sign else "QĐ", subject=subject,
+                signer_id=users["lanhdao"].id, reviewer_ids=(users["truongphong"].id,),
+                recipients=(partner.code, "Sở Nội vụ tỉnh Quảng Ngãi"))
+            doc = outbound.create_draft(session, blobs, author, data, pdf, "du-thao.pdf")
+            outbound.submit(session, author, doc.id)
+            outbound.approve(session, session.get(accounts.User, users["truongphong"].id),
+                             doc.id, "Đồng ý, trình lãnh đạo ký.")
+            if sign:
+                outbound.sign(session, blobs, session.get(accounts.User, users["lanhdao"].id),
+                              doc.id, PIN, trust=trust)

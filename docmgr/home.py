@@ -5,6 +5,7 @@ from flask_login import current_user
 from docmgr.core.views import ANY_ROLE, roles_required
 from docmgr.core.web import session
 from docmgr.inbound import operations as inbound
+from docmgr.outbound import operations as outbound
 
 bp = Blueprint("home", __name__, template_folder="templates")
 
@@ -13,6 +14,9 @@ bp = Blueprint("home", __name__, template_folder="templates")
 @roles_required(*ANY_ROLE)
 def dashboard():
     counts = inbound.queue_counts(session(), current_user)
-    _, mine = inbound.list_documents(session(), current_user, queue="mine", limit=8)
-    _, recent = inbound.list_documents(session(), current_user, limit=8)
-    return render_template("dashboard.html", counts=counts, mine=mine, recent=recent)
+    _, mine = inbound.list_documents(session(), current_user, queue="mine", limit=8,
+                                     with_total=False)
+    _, recent = inbound.list_documents(session(), current_user, limit=8, with_total=False)
+    outgoing = outbound.queue_counts(session(), current_user)
+    return render_template("dashboard.html", counts=counts, mine=mine, recent=recent,
+                           outgoing=outgoing)

@@ -15,9 +15,13 @@ from docmgr.home import bp as home_views
 from docmgr.inbound.api import bp as inbound_api
 from docmgr.inbound.models import STATUS_LABELS
 from docmgr.inbound.views import bp as inbound_views
+from docmgr.outbound.api import bp as outbound_api
+from docmgr.outbound.views import bp as outbound_views
+from docmgr.signing.api import bp as signing_api
+from docmgr.signing.views import bp as signing_views
 
 # Each slice's API is nested under /api/v1 (once, at import: blueprints are app-independent).
-API_SLICES = (inbound_api,)
+API_SLICES = (inbound_api, outbound_api, signing_api)
 for _slice_api in API_SLICES:
     api.register_blueprint(_slice_api)
 # The API authenticates by bearer token only, never by cookie: no CSRF token needed there.
@@ -30,6 +34,8 @@ def install(app: Flask) -> None:
     app.register_blueprint(core_views)
     app.register_blueprint(home_views)
     app.register_blueprint(inbound_views)
+    app.register_blueprint(outbound_views)
+    app.register_blueprint(signing_views)
     app.cli.add_command(cli)
     app.teardown_appcontext(close_session)
 

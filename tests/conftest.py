@@ -87,7 +87,7 @@ def world(db, password_hash) -> World:
     """Two organisations; in the first one user per role, in the second a clerk and a leader."""
     with db.transaction() as s:
         org = accounts.Organization(code="000.00.01.H55", name="Văn phòng UBND tỉnh Quảng Ngãi",
-                                    abbr="VP")
+                                    abbr="VP", place="Quảng Ngãi")
         other = accounts.Organization(code="000.00.09.H55", name="Sở Xây dựng", abbr="SXD")
         s.add_all([org, other])
         s.flush()

@@ -36,6 +36,7 @@ class Organization(Base):
     code: Mapped[str] = mapped_column(String(35), unique=True)  # mã định danh (OrganId)
     name: Mapped[str] = mapped_column(String(255))
     abbr: Mapped[str] = mapped_column(String(30))
+    place: Mapped[str] = mapped_column(String(100), default="")  # địa danh on the date line
     created_at = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -188,10 +189,10 @@ def user_in_org(session, org_id: int, user_id: int) -> User:
     return user
 
 
-def create_org(session, *, code: str, name: str, abbr: str) -> Organization:
+def create_org(session, *, code: str, name: str, abbr: str, place: str = "") -> Organization:
     if session.scalar(select(Organization).where(Organization.code == code)):
         raise ValidationFailed(f"Mã cơ quan {code} đã tồn tại.", field="code")
-    org = Organization(code=code, name=name, abbr=abbr)
+    org = Organization(code=code, name=name, abbr=abbr, place=place)
     session.add(org)
     session.flush()
     return org

@@ -54,3 +54,11 @@ def render(fmt: str, *, title: str, subtitle: str, headers, rows, widths=()) -> 
     if check_format(fmt) == "csv":
         return to_csv(headers, rows)
     return to_xlsx(title, subtitle, headers, rows, widths)
+
+
+def register_file(fmt: str, *, title: str, org_name: str, year: int, slug: str, headers,
+                  rows, widths=()) -> tuple[bytes, str, str]:
+    """A year's register (sổ đăng ký) as a downloadable file: (body, filename, mimetype)."""
+    body = render(fmt, title=title, subtitle=f"{org_name} — năm {year}", headers=headers,
+                  rows=rows, widths=widths)
+    return body, f"{slug}-{year}.{fmt}", FORMATS[fmt]

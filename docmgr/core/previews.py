@@ -20,12 +20,13 @@ MAX_PIXELS = 12_000_000
 def page_png(blobs: BlobStore, cache_dir: Path, sha256: str, page_number: int,
              width: int) -> Path:
     """Path to a PNG of page ``page_number`` (from 1) of the blob, rendering it if needed."""
-    target = cache_dir / sha256[:2] / f"{sha256}-{page_number}-{width}.png"
+    target = cache_dir / sha256[:2] / f"{sha256}-{page_number}-{width}-f.png"
     if target.exists():
         return target
     with LOCK:
         pdf = pdfium.PdfDocument(blobs.path(sha256))
         try:
+            pdf.init_forms()  # draw form fields and signature appearances (number, seal)
             if not 1 <= page_number <= len(pdf):
                 raise NotFound("Trang không tồn tại.")
             page = pdf[page_number - 1]

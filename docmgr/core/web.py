@@ -1,8 +1,9 @@
 """Request plumbing shared by every slice's views and API: the request's session,
 the blob store, pagination, and parsing helpers."""
 from dataclasses import dataclass
-from flask import current_app, g, request
+from flask import Response, current_app, g, request, send_file
 
+from docmgr.core.previews import page_png
 from docmgr.core.uploads import CheckedPdf, check_pdf
 
 from docmgr.core.errors import ValidationFailed
@@ -63,11 +64,41 @@ def int_arg(args, name: str, default: int | None = None) -> int | None:
     return default if value is None else value
 
 
-def read_upload(field: str = "file") -> tuple[CheckedPdf, str]:
-    """The uploaded PDF, checked (type, size, integrity), with its original file name."""
+def upload_limit() -> int:
+    return current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+
+
+def read_upload_bytes(field: str = "file") -> tuple[bytes, str]:
+    """The uploaded bytes (at most one byte over the limit, so the caller can tell) and
+    the original file name; a missing file is a clear error."""
     upload = request.files.get(field)
     if upload is None or not upload.filename and not upload.content_length:
-        raise ValidationFailed("Vui lòng chọn tệp PDF.", field=field)
-    max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
-    data = upload.stream.read(max_bytes + 1)
-    return check_pdf(data, max_bytes=max_bytes), upload.filename or "van-ban.pdf"
+        raise ValidationFailed("Vui lòng chọn tệp.", field=field)
+    return upload.stream.read(upload_limit() + 1), upload.filename or "tai-lieu"
+
+
+def read_upload(field: str = "file") -> tuple[CheckedPdf, str]:
+    """The uploaded PDF, checked (type, size, integrity), with its original file name."""
+    data, filename = read_upload_bytes(field)
+    return check_pdf(data, max_bytes=upload_limit()), filename
+
+
+def pdf_response(stored, *, download: bool = False):
+    """A stored PDF, byte for byte, with an ETag (files never change)."""
+    return send_file(blobs().path(stored.sha256), mimetype="application/pdf",
+                     download_name=stored.filename, conditional=True, etag=stored.sha256,
+                     as_attachment=download)
+
+
+def page_image_response(stored, number: int):
+    """A preview image of one page, rendered once and cached."""
+    path = page_png(blobs(), services().data_dir / "cache" / "previews", stored.sha256,
+                    number, current_app.config["PREVIEW_WIDTH_PX"])
+    response = send_file(path, mimetype="image/png", max_age=86400)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+def file_download(body: bytes, filename: str, mimetype: str):
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,11 +1,12 @@
 """/api/v1/incoming and /api/v1/registers/incoming: parse, call one operation, answer."""
-from flask import Blueprint, Response, jsonify, request, send_file
+from flask import Blueprint, jsonify, request
 
 from docmgr.core import clock
 from docmgr.core.api import current_user, json_body, listing, roles
 from docmgr.core.auth import Role
 from docmgr.core.values import parse_date, parse_int
-from docmgr.core.web import blobs, commit, int_arg, page_args, read_upload, session
+from docmgr.core.web import (blobs, commit, file_download, int_arg, page_args, pdf_response,
+                             read_upload, session)
 from docmgr.inbound import operations as ops
 from docmgr.inbound import register
 from docmgr.inbound.serialize import document_dict
@@ -47,9 +48,7 @@ def get_document(doc_id):
 @roles(*ANY)
 def get_file(doc_id):
     doc = ops.get_visible(session(), current_user(), doc_id, with_details=True)
-    path = blobs().path(doc.file.sha256)
-    return send_file(path, mimetype="application/pdf", download_name=doc.file.filename,
-                     conditional=True, etag=doc.file.sha256)
+    return pdf_response(doc.file)
 
 
 @bp.post("/incoming/<int:doc_id>/assignments")
@@ -86,11 +85,27 @@ def complete(doc_id):
                                                  with_details=True), details=True))
 
 
+@bp.post("/incoming/<int:doc_id>/accept")
+@roles(Role.CLERK)
+def accept(doc_id):
+    ops.accept(session(), current_user(), doc_id)
+    commit()
+    return jsonify(document_dict(ops.get_visible(session(), current_user(), doc_id,
+                                                 with_details=True), details=True))
+
+
+@bp.post("/incoming/<int:doc_id>/reject")
+@roles(Role.CLERK)
+def reject(doc_id):
+    ops.reject(session(), current_user(), doc_id, str(json_body().get("reason") or ""))
+    commit()
+    return jsonify(document_dict(ops.get_visible(session(), current_user(), doc_id,
+                                                 with_details=True), details=True))
+
+
 @bp.get("/registers/incoming")
 @roles(*register.READERS)
 def export_register():
     year = int_arg(request.args, "year", clock.today().year)
-    body, name, mimetype = register.export(session(), current_user(), year,
-                                           request.args.get("format", "csv"))
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return file_download(*register.export(session(), current_user(), year,
+                                          request.args.get("format", "csv")))

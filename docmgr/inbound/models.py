@@ -27,6 +27,8 @@ class IncomingDocument(DocumentColumns, Base):
         Index("ix_incoming_duplicate", "org_id", "sender_key", "notation_key", "doc_date"),
         Index("ix_incoming_status_deadline", "org_id", "status", "deadline"),
         Index("ix_incoming_org_created", "org_id", "created_at"),
+        Index("ix_incoming_org_arrival_date", "org_id", "arrival_date"),
+        Index("ix_incoming_org_year_secrecy", "org_id", "arrival_year", "secrecy"),
     )
 
     arrival_year: Mapped[int] = mapped_column(Integer)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from docmgr.core import audit, catalogue, clock, numbering
 from docmgr.core.auth import Role, User, require_role, unit_in_org, user_in_org
-from docmgr.core.documents import normalise_text, store_pdf
+from docmgr.core.documents import StoredFile, normalise_text, store_pdf
 from docmgr.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from docmgr.core.storage import BlobStore
 from docmgr.core.uploads import CheckedPdf
@@ -127,19 +127,41 @@ def _assigned_to(user: User, roles=None):
     return exists().where(clause)
 
 
+def _scope(user: User):
+    """The organisation's documents; pending ones only for clerks and leaders."""
+    own = IncomingDocument.org_id == user.org_id
+    if user.role in (Role.LEADER, Role.CLERK):
+        return own
+    return and_(own, IncomingDocument.status != "pending")
+
+
+def _classified_access(user: User):
+    """Who may open a classified document: the clerk who registered it and its assignees
+    (leaders may open all)."""
+    return or_(IncomingDocument.registered_by_id == user.id, _assigned_to(user))
+
+
 def visible_clause(user: User):
     """Documents the user may open: the own organisation's, classified ones only for the
     registering clerk, leaders and assignees. Applied inside every query, so counts and
     pages never include what the user may not see."""
-    own = IncomingDocument.org_id == user.org_id
     if user.role == Role.LEADER:
-        return own
-    allowed = or_(IncomingDocument.secrecy == "normal",
-                  IncomingDocument.registered_by_id == user.id,
-                  _assigned_to(user))
-    if user.role != Role.CLERK:
-        allowed = and_(allowed, IncomingDocument.status != "pending")
-    return and_(own, allowed)
+        return _scope(user)
+    return and_(_scope(user), or_(IncomingDocument.secrecy == "normal",
+                                  _classified_access(user)))
+
+
+def count_visible(session, actor: User, *criteria) -> int:
+    """Exact count of the visible documents meeting ``criteria``, split in two so that the
+    common case (unclassified documents) is a plain indexed count and the visibility rule
+    only runs over the few classified ones."""
+    def count(*where):
+        return session.scalar(select(func.count()).select_from(IncomingDocument)
+                              .where(_scope(actor), *criteria, *where))
+    if actor.role == Role.LEADER:
+        return count()
+    return (count(IncomingDocument.secrecy == "normal")
+            + count(IncomingDocument.secrecy != "normal", _classified_access(actor)))
 
 
 def get_visible(session, actor: User, doc_id: int, *, with_details: bool = False,
@@ -168,19 +190,21 @@ QUEUES = ("to_assign", "mine", "overdue")
 
 def list_documents(session, actor: User, *, year: int | None = None, status: str | None = None,
                    q: str | None = None, queue: str | None = None, offset: int = 0,
-                   limit: int = 20) -> tuple[int, list[IncomingDocument]]:
-    stmt = select(IncomingDocument).where(visible_clause(actor))
+                   limit: int = 20, with_total: bool = True
+                   ) -> tuple[int | None, list[IncomingDocument]]:
+    criteria = []
     if year:
-        stmt = stmt.where(IncomingDocument.arrival_year == year)
+        criteria.append(IncomingDocument.arrival_year == year)
     if status:
-        stmt = stmt.where(IncomingDocument.status == status)
+        criteria.append(IncomingDocument.status == status)
     if q:
-        stmt = stmt.where(_text_filter(q))
+        criteria.append(_text_filter(q))
     if queue:
-        stmt = stmt.where(_queue_clause(actor, queue))
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        criteria.append(_queue_clause(actor, queue))
+    total = count_visible(session, actor, *criteria) if with_total else None
     items = session.scalars(
-        stmt.options(*_assignment_loaders())
+        select(IncomingDocument).where(visible_clause(actor), *criteria)
+        .options(*_assignment_loaders())
         .order_by(IncomingDocument.arrival_year.desc(), IncomingDocument.arrival_number.desc(),
                   IncomingDocument.id.desc())
         .offset(offset).limit(limit)).all()
@@ -219,20 +243,16 @@ def _handler_clause(actor: User):
 
 
 def queue_counts(session, actor: User) -> dict:
-    """Counts for the dashboard, one aggregate query."""
-    today = clock.today()
-    visible = visible_clause(actor)
-    is_open = IncomingDocument.status.in_(OPEN_STATUSES)
-    mine = and_(is_open, _handler_clause(actor))
-    overdue = _queue_clause(actor, "overdue")
-    row = session.execute(select(
-        func.count().filter(IncomingDocument.status == "pending"),
-        func.count().filter(IncomingDocument.status == "registered"),
-        func.count().filter(mine),
-        func.count().filter(overdue),
-        func.count().filter(and_(IncomingDocument.arrival_date == today)),
-    ).where(visible)).one()
-    return dict(zip(("pending", "to_assign", "mine", "overdue", "today"), row))
+    """Counts for the dashboard. Each is a small indexed count (open statuses, today's
+    date), never a pass over the whole register."""
+    criteria = {
+        "pending": IncomingDocument.status == "pending",
+        "to_assign": _queue_clause(actor, "to_assign"),
+        "mine": _queue_clause(actor, "mine"),
+        "overdue": _queue_clause(actor, "overdue"),
+        "today": IncomingDocument.arrival_date == clock.today(),
+    }
+    return {name: count_visible(session, actor, clause) for name, clause in criteria.items()}
 
 
 # --- distribution and handling -------------------------------------------------------------
@@ -365,3 +385,87 @@ def timeline(session, doc: IncomingDocument) -> list[audit.AuditEvent]:
     return session.scalars(select(audit.AuditEvent).where(
         audit.AuditEvent.object_type == IncomingDocument.__tablename__,
         audit.AuditEvent.object_id == str(doc.id)).order_by(audit.AuditEvent.id)).all()
+
+
+# --- documents dispatched electronically by another organisation on this system ---------
+
+@dataclass(frozen=True)
+class Dispatched:
+    """What the sending organisation's issue step hands over (edXML-like metadata)."""
+    sender: str
+    notation: str
+    doc_date: date
+    doc_type: str
+    subject: str
+    urgency: str
+    due_date: date | None
+    sha256: str
+    filename: str
+    size: int
+    page_count: int
+    signature_check: dict | None
+
+
+def receive_dispatched(session, org_id: int, sent: Dispatched) -> IncomingDocument:
+    """Deliver a document to a recipient organisation's queue: pending, no số đến yet."""
+    stored = StoredFile(org_id=org_id, sha256=sent.sha256, filename=sent.filename,
+                        size=sent.size, page_count=sent.page_count, has_signatures=True)
+    session.add(stored)
+    session.flush()
+    moment = clock.now()
+    doc = IncomingDocument(
+        org_id=org_id, doc_type=sent.doc_type, subject=sent.subject, notation=sent.notation,
+        notation_key=_key(sent.notation), doc_date=sent.doc_date, urgency=sent.urgency,
+        secrecy="normal", status="pending", arrival_year=clock.local(moment).year,
+        sender=sent.sender, sender_key=_key(sent.sender), received_via="electronic",
+        due_date=sent.due_date, deadline=sent.due_date, page_count=sent.page_count,
+        file_id=stored.id, signature_check=sent.signature_check)
+    session.add(doc)
+    session.flush()
+    audit.record(session, "incoming.received", org_id=org_id, obj=doc, sender=sent.sender,
+                 notation=sent.notation, sha256=sent.sha256)
+    return doc
+
+
+def accept(session, actor: User, doc_id: int) -> IncomingDocument:
+    """Tiếp nhận: a clerk registers a pending electronic document (số đến allocated)."""
+    require_role(actor, Role.CLERK)
+    doc = get_visible(session, actor, doc_id, for_update=True)
+    if doc.status != "pending":
+        raise Conflict("Văn bản không ở trạng thái chờ tiếp nhận.", code="invalid_state")
+    moment = clock.now()
+    arrival = clock.local(moment).date()
+    number = numbering.allocate(session, actor.org_id, REGISTER, arrival.year)
+    existing = find_duplicate(session, actor.org_id, doc.sender, doc.notation, doc.doc_date)
+    if existing is not None and existing.id != doc.id and existing.status != "pending":
+        raise Conflict(f"Văn bản {doc.notation} đã được vào sổ (số đến "
+                       f"{existing.arrival_number}).", code="duplicate", id=existing.id)
+    doc.status, doc.arrival_number, doc.arrival_year = "registered", number, arrival.year
+    doc.arrival_date, doc.registered_by_id, doc.registered_at = arrival, actor.id, moment
+    audit.record(session, "incoming.registered", actor=actor, obj=doc, arrival_number=number,
+                 notation=doc.notation, electronic=True)
+    return doc
+
+
+def reject(session, actor: User, doc_id: int, reason: str) -> IncomingDocument:
+    """Return a pending electronic document to its sender with a reason."""
+    require_role(actor, Role.CLERK)
+    reason = normalise_text(reason)
+    if not reason:
+        raise ValidationFailed("Vui lòng nêu lý do trả lại.", field="reason")
+    doc = get_visible(session, actor, doc_id, for_update=True)
+    if doc.status != "pending":
+        raise Conflict("Chỉ trả lại được văn bản đang chờ tiếp nhận.", code="invalid_state")
+    doc.status, doc.rejection_reason = "rejected", reason
+    audit.record(session, "incoming.rejected", actor=actor, obj=doc, reason=reason)
+    return doc
+
+
+def statuses(session, doc_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Status and rejection reason of incoming documents, for their sender to follow."""
+    if not doc_ids:
+        return {}
+    rows = session.execute(select(IncomingDocument.id, IncomingDocument.status,
+                                  IncomingDocument.rejection_reason)
+                           .where(IncomingDocument.id.in_(doc_ids)))
+    return {row.id: (row.status, row.rejection_reason) for row in rows}

@@ -1,11 +1,11 @@
 """Sổ đăng ký văn bản đến (ND30 Phụ lục IV): the rows, in the regulation's column order."""
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from docmgr.core import clock, exports
 from docmgr.core.auth import Role, User
 from docmgr.inbound.models import Assignment, IncomingDocument
-from docmgr.inbound.operations import visible_clause
+from docmgr.inbound.operations import count_visible, visible_clause
 
 READERS = (Role.CLERK, Role.LEADER, Role.HEAD, Role.ADMIN)
 COLUMNS = ("Ngày đến", "Số đến", "Tác giả", "Số, ký hiệu", "Ngày tháng văn bản",
@@ -14,31 +14,34 @@ COLUMNS = ("Ngày đến", "Số đến", "Tác giả", "Số, ký hiệu", "Ng�
 WIDTHS = (12, 9, 30, 18, 14, 60, 30, 12, 12, 20)
 
 
-def _query(actor: User, year: int, sender: str | None, doc_type: str | None):
-    stmt = (select(IncomingDocument)
-            .where(visible_clause(actor), IncomingDocument.arrival_year == year,
-                   IncomingDocument.arrival_number.is_not(None))
-            .options(selectinload(IncomingDocument.assignments).joinedload(Assignment.user),
-                     selectinload(IncomingDocument.assignments).joinedload(Assignment.unit)))
+def _criteria(year: int, sender: str | None, doc_type: str | None) -> list:
+    criteria = [IncomingDocument.arrival_year == year,
+                IncomingDocument.arrival_number.is_not(None)]
     if sender:
-        stmt = stmt.where(IncomingDocument.sender_key.like(f"%{sender.casefold()}%"))
+        criteria.append(IncomingDocument.sender_key.like(f"%{sender.casefold()}%"))
     if doc_type:
-        stmt = stmt.where(IncomingDocument.doc_type == doc_type)
-    return stmt
+        criteria.append(IncomingDocument.doc_type == doc_type)
+    return criteria
+
+
+def _rows(actor: User, criteria: list):
+    return (select(IncomingDocument).where(visible_clause(actor), *criteria)
+            .options(selectinload(IncomingDocument.assignments).joinedload(Assignment.user),
+                     selectinload(IncomingDocument.assignments).joinedload(Assignment.unit))
+            .order_by(IncomingDocument.arrival_number))
 
 
 def documents(session, actor: User, year: int, *, sender=None, doc_type=None):
     """Every row of the year's register, in số đến order, streamed for exports."""
-    stmt = _query(actor, year, sender, doc_type).order_by(IncomingDocument.arrival_number)
+    stmt = _rows(actor, _criteria(year, sender, doc_type))
     return session.scalars(stmt.execution_options(yield_per=1000))
 
 
 def page(session, actor: User, year: int, offset: int, limit: int, *, sender=None,
          doc_type=None):
-    stmt = _query(actor, year, sender, doc_type)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    items = session.scalars(stmt.order_by(IncomingDocument.arrival_number)
-                            .offset(offset).limit(limit)).all()
+    criteria = _criteria(year, sender, doc_type)
+    total = count_visible(session, actor, *criteria)
+    items = session.scalars(_rows(actor, criteria).offset(offset).limit(limit)).all()
     return total, items
 
 
@@ -67,8 +70,7 @@ def row(doc: IncomingDocument) -> tuple:
 def export(session, actor: User, year: int, fmt: str) -> tuple[bytes, str, str]:
     """The year's register as a file: (body, filename, mimetype)."""
     exports.check_format(fmt)
-    rows = (row(d) for d in documents(session, actor, year))
-    body = exports.render(fmt, title="SỔ ĐĂNG KÝ VĂN BẢN ĐẾN",
-                          subtitle=f"{actor.org.name} — năm {year}",
-                          headers=COLUMNS, rows=rows, widths=WIDTHS)
-    return body, f"so-van-ban-den-{year}.{fmt}", exports.FORMATS[fmt]
+    return exports.register_file(
+        fmt, title="SỔ ĐĂNG KÝ VĂN BẢN ĐẾN", org_name=actor.org.name, year=year,
+        slug="so-van-ban-den", headers=COLUMNS, widths=WIDTHS,
+        rows=(row(d) for d in documents(session, actor, year)))

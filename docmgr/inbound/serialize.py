@@ -36,6 +36,7 @@ def document_dict(doc: IncomingDocument, *, details: bool = False) -> dict:
         "registered_at": _moment(doc.registered_at),
         "completed_at": _moment(doc.completed_at),
         "signature_check": doc.signature_check,
+        "rejection_reason": doc.rejection_reason or None,
     }
     if details:
         data["completion_note"] = doc.completion_note

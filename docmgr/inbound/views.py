@@ -1,17 +1,16 @@
 """Pages of văn bản đến. Thin: parse the form, call one operation, render or redirect."""
-from flask import (Blueprint, Response, current_app, flash, jsonify, redirect,
-                   render_template, request, send_file, url_for)
+from flask import (Blueprint, flash, jsonify, redirect,
+                   render_template, request, url_for)
 from flask_login import current_user
 from sqlalchemy import select
 
 from docmgr.core import clock
 from docmgr.core.auth import Role, Unit, User
 from docmgr.core.errors import Conflict, DomainError
-from docmgr.core.previews import page_png
 from docmgr.core.values import parse_date, parse_int
 from docmgr.core.views import ANY_ROLE, roles_required
-from docmgr.core.web import (blobs, commit, int_arg, page_args, read_upload, services,
-                             session)
+from docmgr.core.web import (blobs, commit, file_download, int_arg, page_args,
+                             page_image_response, pdf_response, read_upload, session)
 from docmgr.inbound import operations as ops
 from docmgr.inbound import register
 from docmgr.inbound.models import STATUS_LABELS
@@ -28,7 +27,8 @@ def _fail(exc: DomainError):
 @roles_required(*ANY_ROLE)
 def index():
     page = page_args(request.args)
-    year = int_arg(request.args, "year")
+    # The current year unless the clerk picks another (or "Mọi năm", an empty value).
+    year = int_arg(request.args, "year") if "year" in request.args else clock.today().year
     filters = {"year": year, "status": request.args.get("status") or None,
                "q": request.args.get("q") or None, "queue": request.args.get("queue") or None}
     total, items = ops.list_documents(session(), current_user, **filters, offset=page.offset,
@@ -154,24 +154,45 @@ def complete(doc_id):
     return redirect(url_for(".show", doc_id=doc_id))
 
 
+@bp.post("/<int:doc_id>/accept")
+@roles_required(Role.CLERK)
+def accept(doc_id):
+    """Tiếp nhận an electronic document dispatched by another organisation: số đến."""
+    try:
+        doc = ops.accept(session(), current_user, doc_id)
+        number, notation = doc.arrival_number, doc.notation
+        commit()
+        flash(f"Đã tiếp nhận và vào sổ văn bản đến số {number}: {notation}.", "success")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for(".show", doc_id=doc_id))
+
+
+@bp.post("/<int:doc_id>/reject")
+@roles_required(Role.CLERK)
+def reject(doc_id):
+    """Return a pending electronic document to its sender, with the reason."""
+    try:
+        ops.reject(session(), current_user, doc_id, request.form.get("reason", ""))
+        commit()
+        flash("Đã trả lại văn bản cho nơi gửi.", "success")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for(".show", doc_id=doc_id))
+
+
 @bp.get("/<int:doc_id>/file")
 @roles_required(*ANY_ROLE)
 def file(doc_id):
     doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
-    return send_file(blobs().path(doc.file.sha256), mimetype="application/pdf",
-                     download_name=doc.file.filename, conditional=True, etag=doc.file.sha256,
-                     as_attachment=request.args.get("download") == "1")
+    return pdf_response(doc.file, download=request.args.get("download") == "1")
 
 
 @bp.get("/<int:doc_id>/pages/<int:number>.png")
 @roles_required(*ANY_ROLE)
 def page_image(doc_id, number):
     doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
-    path = page_png(blobs(), services().data_dir / "cache" / "previews", doc.file.sha256,
-                    number, current_app.config["PREVIEW_WIDTH_PX"])
-    response = send_file(path, mimetype="image/png", max_age=86400)
-    response.headers["Cache-Control"] = "private, max-age=86400"
-    return response
+    return page_image_response(doc.file, number)
 
 
 @bp.get("/register")
@@ -192,7 +213,5 @@ def register_book():
 @roles_required(*register.READERS)
 def export_register_page():
     year = int_arg(request.args, "year", clock.today().year)
-    body, name, mimetype = register.export(session(), current_user, year,
-                                           request.args.get("format", "xlsx"))
-    return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return file_download(*register.export(session(), current_user, year,
+                                          request.args.get("format", "xlsx")))

@@ -1,13 +1,17 @@
 """How signatures look (ND30 Phụ lục I): images for personal signatures and seals,
 plain black text for attachments and electronic copies, all with an embedded font
 that has every Vietnamese glyph."""
+import hashlib
 import io
 import math
+import zlib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
-from pyhanko.pdf_utils import content, images, layout, text
+from pyhanko.pdf_utils import content, generic, images, layout, text
+from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.stamp import StaticStampStyle, TextStampStyle
 
@@ -29,9 +33,67 @@ def font_factory(size: float) -> GlyphAccumulatorFactory:
     return GlyphAccumulatorFactory(str(FONT_PATH), font_size=size)
 
 
+@dataclass(frozen=True)
+class _EncodedImage:
+    """A picture as PDF image data, Flate-compressed once: colour and alpha (SMask)."""
+    width: int
+    height: int
+    colour: bytes
+    alpha: bytes
+
+    def write(self, writer) -> generic.IndirectObject:
+        def stream(data: bytes, space: str, smask=None):
+            entries = {pdf_name("/Type"): pdf_name("/XObject"),
+                       pdf_name("/Subtype"): pdf_name("/Image"),
+                       pdf_name("/Width"): generic.NumberObject(self.width),
+                       pdf_name("/Height"): generic.NumberObject(self.height),
+                       pdf_name("/ColorSpace"): pdf_name(space),
+                       pdf_name("/BitsPerComponent"): generic.NumberObject(8),
+                       pdf_name("/Filter"): pdf_name("/FlateDecode")}
+            if smask is not None:
+                entries[pdf_name("/SMask")] = smask
+            return writer.add_object(generic.StreamObject(entries, encoded_data=data))
+        return stream(self.colour, "/DeviceRGB", stream(self.alpha, "/DeviceGray"))
+
+
+_ENCODED: dict[str, _EncodedImage] = {}
+_ENCODED_MAX = 64
+
+
+def _encode(picture: Image.Image) -> _EncodedImage:
+    """Compress a picture once per process (keyed by its pixels)."""
+    digest = hashlib.sha1(picture.tobytes()).hexdigest()
+    encoded = _ENCODED.get(digest)
+    if encoded is None:
+        encoded = _EncodedImage(picture.width, picture.height,
+                                zlib.compress(picture.convert("RGB").tobytes()),
+                                zlib.compress(picture.getchannel("A").tobytes()))
+        if len(_ENCODED) >= _ENCODED_MAX:
+            _ENCODED.pop(next(iter(_ENCODED)))
+        _ENCODED[digest] = encoded
+    return encoded
+
+
+class _PrecompressedImage(images.PdfImage):
+    """pyHanko's PdfImage recompresses the picture for every signature (tens of ms for a
+    seal); this one reuses the compressed data."""
+
+    def __init__(self, picture: Image.Image):
+        picture = picture.convert("RGBA") if picture.mode != "RGBA" else picture
+        super().__init__(picture)
+        self._encoded = _encode(picture)
+
+    @property
+    def image_ref(self) -> generic.IndirectObject:
+        ref = self._image_ref
+        if ref is None or ref.get_pdf_handler() is not self.writer:
+            self._image_ref = ref = self._encoded.write(self.writer)
+        return ref
+
+
 def image_style(picture: Image.Image) -> StaticStampStyle:
     """A stamp that is just the picture (transparency kept), centred in its box."""
-    return StaticStampStyle(background=images.PdfImage(picture), border_width=0,
+    return StaticStampStyle(background=_PrecompressedImage(picture), border_width=0,
                             background_layout=_CENTRED, background_opacity=1.0)
 
 
@@ -79,6 +141,7 @@ def png_bytes(picture: Image.Image) -> bytes:
     return out.getvalue()
 
 
+@lru_cache(maxsize=256)
 def generated_signature(full_name: str) -> Image.Image:
     """A tasteful stand-in when the person has not uploaded a handwritten signature:
     the name in blue, slanted like handwriting, with an underline flourish."""

@@ -106,6 +106,18 @@ def seal_box(personal: Box, diameter_pt: float) -> Box:
                middle + diameter_pt / 2)
 
 
+def place_block(personal: Box, seal_diameter_pt: float) -> tuple[Box, Box]:
+    """The personal signature box and the seal box beside it, moved right as a whole if
+    the seal would leave the page on the left."""
+    seal = seal_box(personal, seal_diameter_pt)
+    if seal.x0 < SEAL_MARGIN:
+        shift = SEAL_MARGIN - seal.x0
+        personal = Box(personal.page, personal.x0 + shift, personal.y0, personal.x1 + shift,
+                       personal.y1)
+        seal = seal_box(personal, seal_diameter_pt)
+    return personal, seal
+
+
 def field_names(pdf: bytes) -> set[str]:
     root = PdfFileReader(io.BytesIO(pdf), strict=False).root
     if "/AcroForm" not in root:
@@ -116,12 +128,7 @@ def field_names(pdf: bytes) -> set[str]:
 def prepare(pdf: bytes, personal: Box, *, seal_diameter_pt: float, number: Box | None = None,
             date: Box | None = None) -> bytes:
     """Add the signature fields and, where known, the number and date fields."""
-    seal = seal_box(personal, seal_diameter_pt)
-    if seal.x0 < SEAL_MARGIN:  # keep the seal on the page: move the whole block right
-        shift = SEAL_MARGIN - seal.x0
-        personal = Box(personal.page, personal.x0 + shift, personal.y0, personal.x1 + shift,
-                       personal.y1)
-        seal = seal_box(personal, seal_diameter_pt)
+    personal, seal = place_block(personal, seal_diameter_pt)
     writer = _writer(pdf)
     for name, box in ((FIELD_PERSONAL, personal), (FIELD_ORG, seal)):
         fields.append_signature_field(writer, fields.SigFieldSpec(

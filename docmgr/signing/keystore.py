@@ -1,7 +1,7 @@
 """Private keys kept only encrypted under a key derived from the holder's PIN.
 
-scrypt (memory-hard; N=2^15, r=8 → 32 MiB, ~50-100 ms) derives an AES-256-GCM key from
-the PIN and a random salt; the GCM tag tells a wrong PIN apart without storing
+scrypt (memory-hard; N=2^14, r=8 → 16 MiB, ~70 ms here: the "interactive" parameters
+of scrypt's paper) derives an AES-256-GCM key from the PIN and a random salt; the GCM tag tells a wrong PIN apart without storing
 anything about the PIN. The decrypted key exists only for one signing call.
 """
 import hashlib
@@ -12,7 +12,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
 MIN_PIN_LENGTH = 6
 
 

@@ -223,6 +223,15 @@ def org_seal(session, org_id: int) -> OrgSeal:
     return row
 
 
+DEFAULT_SEAL_MM = 36.0
+
+
+def seal_diameter_mm(session, org_id: int) -> float:
+    """The seal's real diameter, so its field can be sized before anyone signs."""
+    row = session.scalar(select(OrgSeal).where(OrgSeal.org_id == org_id))
+    return row.diameter_mm if row else DEFAULT_SEAL_MM
+
+
 def seal_picture(session, blobs: BlobStore, org_id: int) -> tuple[Image.Image, float]:
     row = org_seal(session, org_id)
     return appearance.load_png(blobs.get(row.sha256)), row.diameter_mm

@@ -8,6 +8,7 @@ line ("…, ngày … tháng … năm …").
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import pypdfium2 as pdfium
 
@@ -174,3 +175,11 @@ def _header_boxes(document, size) -> tuple[Box | None, Box | None]:
     finally:
         textpage.close()
         page.close()
+
+
+@lru_cache(maxsize=512)
+def layout_of_blob(path: str, signer_name: str) -> Layout:
+    """find_layout for a file of the blob store. Blobs never change (content-addressed),
+    so the answer the signing page computed is reused when the signer signs."""
+    with open(path, "rb") as handle:
+        return find_layout(handle.read(), signer_name)

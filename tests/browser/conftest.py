@@ -41,7 +41,7 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium():
     """One headless Chromium for the whole session."""
     if not CHROMIUM.exists():

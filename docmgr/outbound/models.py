@@ -1,0 +1,117 @@
+"""Outgoing documents: the draft and its versions, its review route and its recipients."""
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from docmgr.core.auth import Organization, Unit, User
+from docmgr.core.documents import DocumentColumns, StoredFile
+from docmgr.db import Base, UTCDateTime, utcnow
+
+STATUS_LABELS = {
+    "draft": "Dự thảo",
+    "in_review": "Đang xem xét",
+    "returned": "Bị trả lại",
+    "awaiting_signature": "Chờ ký",
+    "signed": "Đã ký, chờ phát hành",
+    "issued": "Đã phát hành",
+}
+EDITABLE = ("draft", "returned")
+
+RECIPIENT_LABELS = {
+    "sent": "Đã gửi",
+    "received": "Đã đến",
+    "registered": "Đã vào sổ",
+    "assigned": "Đã phân công",
+    "in_progress": "Đang xử lý",
+    "completed": "Hoàn thành",
+    "rejected": "Từ chối",
+}
+
+
+class OutgoingDocument(DocumentColumns, Base):
+    """A văn bản đi from its first draft to its issue; the id stays the same throughout."""
+    __tablename__ = "outgoing_documents"
+    __table_args__ = (
+        UniqueConstraint("org_id", "register", "year", "number"),
+        Index("ix_outgoing_org_status", "org_id", "status"),
+        Index("ix_outgoing_org_issued", "org_id", "year", "number"),
+    )
+
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # drafting unit
+    signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    legal_normative: Mapped[bool] = mapped_column(Boolean, default=False)
+    reply_deadline = mapped_column(Date, nullable=True)
+    current_step: Mapped[int | None] = mapped_column(Integer, nullable=True)  # route position
+    returned_from: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    signature_box: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    signed_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    signed_at = mapped_column(UTCDateTime, nullable=True)
+    register: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    issued_at = mapped_column(UTCDateTime, nullable=True)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signature_report: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    copies: Mapped[int] = mapped_column(Integer, default=1)  # số lượng bản
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="raise")
+    signer: Mapped[User] = relationship(foreign_keys=[signer_id], lazy="raise")
+    unit: Mapped[Unit | None] = relationship(lazy="raise")
+    file: Mapped[StoredFile | None] = relationship(foreign_keys="OutgoingDocument.file_id",
+                                                   lazy="raise")
+    versions: Mapped[list["DraftVersion"]] = relationship(
+        back_populates="document", lazy="raise", order_by="DraftVersion.number")
+    route: Mapped[list["RouteStep"]] = relationship(
+        back_populates="document", lazy="raise", order_by="RouteStep.position")
+    recipients: Mapped[list["Recipient"]] = relationship(
+        back_populates="document", lazy="raise", order_by="Recipient.id")
+
+
+class DraftVersion(Base):
+    __tablename__ = "outgoing_versions"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("outgoing_documents.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    document: Mapped[OutgoingDocument] = relationship(back_populates="versions", lazy="raise")
+    file: Mapped[StoredFile] = relationship(lazy="raise")
+    uploaded_by: Mapped[User] = relationship(lazy="raise")
+
+
+class RouteStep(Base):
+    """One reviewer on the route, in order. Decisions and comments over time are in the
+    audit log (the timeline); the step keeps only its latest decision."""
+    __tablename__ = "outgoing_route"
+    __table_args__ = (UniqueConstraint("document_id", "position"),
+                      Index("ix_route_reviewer", "reviewer_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("outgoing_documents.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    decided_at = mapped_column(UTCDateTime, nullable=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    document: Mapped[OutgoingDocument] = relationship(back_populates="route", lazy="raise")
+    reviewer: Mapped[User] = relationship(lazy="raise")
+
+
+class Recipient(Base):
+    """Nơi nhận: an organisation on this system (delivered as a pending incoming document)
+    or an external name. The internal status is read from the incoming document."""
+    __tablename__ = "outgoing_recipients"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("outgoing_documents.id"), index=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
+    name: Mapped[str] = mapped_column(String(255))
+    incoming_id: Mapped[int | None] = mapped_column(ForeignKey("incoming_documents.id"))
+    sent_at = mapped_column(UTCDateTime, nullable=True)
+
+    document: Mapped[OutgoingDocument] = relationship(back_populates="recipients", lazy="raise")
+    org: Mapped[Organization | None] = relationship(lazy="raise")

@@ -1,0 +1,580 @@
+"""The rules of văn bản đi (ND30 Điều 10–19): draft → review route → signature → issue
+with a yearly number and the organisation's signature → dispatch."""
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from docmgr.core import audit, catalogue, clock, numbering
+from docmgr.core.auth import Organization, Role, Unit, User, require_role, user_in_org
+from docmgr.core.documents import StoredFile, normalise_text, store_pdf
+from docmgr.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from docmgr.core.storage import BlobStore
+from docmgr.core.uploads import CheckedPdf
+from docmgr.core.values import choice, parse_date
+from docmgr.inbound import operations as inbound
+from docmgr.outbound.models import (EDITABLE, DraftVersion, OutgoingDocument, Recipient,
+                                    RouteStep)
+from docmgr.signing import appearance, engine, placement
+from docmgr.signing import operations as signing
+from docmgr.signing.trust import TrustStore
+from docmgr.signing.validation import validate_pdf
+
+DRAFTERS = (Role.SPECIALIST, Role.HEAD, Role.LEADER, Role.CLERK)
+SIGNERS = (Role.LEADER, Role.HEAD)
+SUBJECT_MAX = 500
+SIGNER_RETURNED = -1  # returned_from value when the signer sent the draft back
+
+
+@dataclass(frozen=True)
+class DraftInput:
+    doc_type: str
+    subject: str
+    signer_id: int
+    reviewer_ids: tuple[int, ...] = ()
+    recipients: tuple[str, ...] = ()
+    urgency: str = "normal"
+    secrecy: str = "normal"
+    legal_normative: bool = False
+    reply_deadline: date | None = None
+    copies: int = 1
+    extra: dict = field(default_factory=dict)
+
+
+def _ids(raw, name: str) -> tuple[int, ...]:
+    if isinstance(raw, (list, tuple)):
+        parts = raw
+    else:
+        parts = [p for p in str(raw or "").replace(";", ",").split(",") if p.strip()]
+    try:
+        return tuple(int(str(p).strip()) for p in parts)
+    except ValueError:
+        raise ValidationFailed("Danh sách người xem xét không hợp lệ.", field=name) from None
+
+
+def _recipients(raw) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("["):
+            try:
+                raw = json.loads(text)
+            except ValueError:
+                raise ValidationFailed("Nơi nhận phải là danh sách JSON.",
+                                       field="recipients") from None
+        else:
+            raw = [line for line in text.splitlines()]
+    if not isinstance(raw, (list, tuple)) or not all(isinstance(r, str) for r in raw):
+        raise ValidationFailed("Nơi nhận phải là danh sách tên hoặc mã cơ quan.",
+                               field="recipients")
+    names = tuple(dict.fromkeys(normalise_text(r) for r in raw if normalise_text(r)))
+    if not names:
+        raise ValidationFailed("Vui lòng nhập ít nhất một nơi nhận.", field="recipients")
+    return names
+
+
+def _bool(raw) -> bool:
+    return str(raw).strip().lower() in {"1", "true", "yes", "on"} if raw is not None else False
+
+
+def parse_draft(raw) -> DraftInput:
+    doc_type = catalogue.canonical_type(raw.get("doc_type"))
+    if doc_type is None:
+        raise ValidationFailed("Loại văn bản không có trong danh mục.", field="doc_type")
+    subject = normalise_text(raw.get("subject"))
+    if not subject:
+        raise ValidationFailed("Vui lòng nhập trích yếu nội dung.", field="subject")
+    if len(subject) > SUBJECT_MAX:
+        raise ValidationFailed(f"Trích yếu tối đa {SUBJECT_MAX} ký tự.", field="subject")
+    signer = _ids(raw.get("signer_id"), "signer_id")
+    if len(signer) != 1:
+        raise ValidationFailed("Vui lòng chọn người ký.", field="signer_id")
+    copies = raw.get("copies") or 1
+    try:
+        copies = int(copies)
+    except (TypeError, ValueError):
+        raise ValidationFailed("Số lượng bản phải là số.", field="copies") from None
+    return DraftInput(
+        doc_type=doc_type, subject=subject, signer_id=signer[0],
+        reviewer_ids=_ids(raw.get("reviewer_ids"), "reviewer_ids"),
+        recipients=_recipients(raw.get("recipients")),
+        urgency=choice(raw.get("urgency"), catalogue.URGENCY, "urgency", "normal"),
+        secrecy=choice(raw.get("secrecy"), catalogue.SECRECY, "secrecy", "normal"),
+        legal_normative=_bool(raw.get("legal_normative")),
+        reply_deadline=parse_date(raw.get("reply_deadline"), "reply_deadline"),
+        copies=max(1, min(copies, 999)))
+
+
+# --- who sees what ------------------------------------------------------------------------
+
+def visible_clause(user: User):
+    """Drafts are seen by their author, route, signer and leaders; clerks see what is
+    signed or issued; everyone in the organisation reads issued unclassified documents."""
+    own = OutgoingDocument.org_id == user.org_id
+    if user.role == Role.LEADER:
+        return own
+    on_route = exists().where(RouteStep.document_id == OutgoingDocument.id,
+                              RouteStep.reviewer_id == user.id)
+    involved = or_(OutgoingDocument.author_id == user.id, OutgoingDocument.signer_id == user.id,
+                   on_route)
+    if user.role == Role.CLERK:
+        involved = or_(involved, OutgoingDocument.status.in_(("signed", "issued")))
+    public = and_(OutgoingDocument.status == "issued", OutgoingDocument.secrecy == "normal")
+    return and_(own, or_(involved, public))
+
+
+def _loaders():
+    return (joinedload(OutgoingDocument.author), joinedload(OutgoingDocument.signer),
+            joinedload(OutgoingDocument.unit), joinedload(OutgoingDocument.file),
+            selectinload(OutgoingDocument.versions).joinedload(DraftVersion.file),
+            selectinload(OutgoingDocument.versions).joinedload(DraftVersion.uploaded_by),
+            selectinload(OutgoingDocument.route).joinedload(RouteStep.reviewer),
+            selectinload(OutgoingDocument.recipients).joinedload(Recipient.org))
+
+
+def get_visible(session, actor: User, doc_id: int, *, with_details: bool = False,
+                for_update: bool = False) -> OutgoingDocument:
+    stmt = select(OutgoingDocument).where(OutgoingDocument.id == doc_id,
+                                          visible_clause(actor))
+    if with_details:
+        stmt = stmt.options(*_loaders())
+    if for_update:
+        stmt = stmt.with_for_update(of=OutgoingDocument)
+    doc = session.scalar(stmt)
+    if doc is None:
+        raise NotFound("Không tìm thấy văn bản đi hoặc bạn không có quyền xem.")
+    return doc
+
+
+QUEUES = {
+    "mine": "Dự thảo của tôi",
+    "to_review": "Chờ cho ý kiến",
+    "to_sign": "Chờ ký",
+    "to_issue": "Chờ phát hành",
+    "issued": "Đã phát hành",
+}
+
+
+def _queue_clause(actor: User, queue: str):
+    if queue == "mine":
+        return and_(OutgoingDocument.author_id == actor.id,
+                    OutgoingDocument.status != "issued")
+    if queue == "to_review":
+        return and_(OutgoingDocument.status == "in_review", exists().where(
+            RouteStep.document_id == OutgoingDocument.id,
+            RouteStep.position == OutgoingDocument.current_step,
+            RouteStep.reviewer_id == actor.id))
+    if queue == "to_sign":
+        return and_(OutgoingDocument.status == "awaiting_signature",
+                    OutgoingDocument.signer_id == actor.id)
+    if queue == "to_issue":
+        return OutgoingDocument.status == "signed" if actor.role == Role.CLERK else False
+    if queue == "issued":
+        return OutgoingDocument.status == "issued"
+    raise ValidationFailed("Hàng đợi không hợp lệ.", field="queue")
+
+
+def list_documents(session, actor: User, *, queue: str | None = None, status: str | None = None,
+                   year: int | None = None, offset: int = 0, limit: int = 20):
+    stmt = select(OutgoingDocument).where(visible_clause(actor))
+    if queue:
+        stmt = stmt.where(_queue_clause(actor, queue))
+    if status:
+        stmt = stmt.where(OutgoingDocument.status == status)
+    if year:
+        stmt = stmt.where(OutgoingDocument.year == year)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = session.scalars(stmt.options(joinedload(OutgoingDocument.author),
+                                         joinedload(OutgoingDocument.signer))
+                            .order_by(OutgoingDocument.updated_at.desc(),
+                                      OutgoingDocument.id.desc())
+                            .offset(offset).limit(limit)).all()
+    return total, items
+
+
+def queue_counts(session, actor: User) -> dict:
+    counts = {}
+    for queue in ("mine", "to_review", "to_sign", "to_issue"):
+        clause = _queue_clause(actor, queue)
+        if clause is False:
+            counts[queue] = 0
+            continue
+        counts[queue] = session.scalar(select(func.count()).select_from(OutgoingDocument)
+                                       .where(visible_clause(actor), clause))
+    return counts
+
+
+# --- drafting and review ------------------------------------------------------------------
+
+def create_draft(session, blobs: BlobStore, actor: User, data: DraftInput, upload: CheckedPdf,
+                 filename: str) -> OutgoingDocument:
+    require_role(actor, *DRAFTERS)
+    signer = user_in_org(session, actor.org_id, data.signer_id)
+    if signer.role not in SIGNERS:
+        raise ValidationFailed("Người ký phải là lãnh đạo hoặc trưởng phòng.", field="signer_id")
+    reviewers = [user_in_org(session, actor.org_id, rid) for rid in data.reviewer_ids]
+    if len(set(data.reviewer_ids)) != len(data.reviewer_ids):
+        raise ValidationFailed("Một người chỉ xem xét một lần trên tuyến.", field="reviewer_ids")
+    if actor.id in data.reviewer_ids or signer.id in data.reviewer_ids:
+        raise ValidationFailed("Người soạn và người ký không nằm trong danh sách xem xét.",
+                               field="reviewer_ids")
+    if data.doc_type == "CV" and actor.unit is None:
+        raise ValidationFailed("Công văn cần đơn vị soạn thảo; tài khoản chưa thuộc phòng/ban.",
+                               field="doc_type")
+    stored = store_pdf(session, blobs, upload, filename=filename, org_id=actor.org_id,
+                       user_id=actor.id)
+    doc = OutgoingDocument(
+        org_id=actor.org_id, doc_type=data.doc_type, subject=data.subject, urgency=data.urgency,
+        secrecy=data.secrecy, status="draft", author_id=actor.id, unit_id=actor.unit_id,
+        signer_id=signer.id, legal_normative=data.legal_normative,
+        reply_deadline=data.reply_deadline, copies=data.copies, file_id=stored.id)
+    session.add(doc)
+    session.flush()
+    session.add(DraftVersion(document_id=doc.id, number=1, file_id=stored.id,
+                             uploaded_by_id=actor.id, uploaded_at=clock.now()))
+    for position, reviewer in enumerate(reviewers):
+        session.add(RouteStep(document_id=doc.id, position=position, reviewer_id=reviewer.id))
+    _add_recipients(session, doc, data.recipients)
+    session.flush()
+    audit.record(session, "outgoing.drafted", actor=actor, obj=doc, subject=doc.subject,
+                 sha256=stored.sha256)
+    return doc
+
+
+def _add_recipients(session, doc: OutgoingDocument, names: tuple[str, ...]) -> None:
+    orgs = {o.code: o for o in session.scalars(
+        select(Organization).where(Organization.code.in_(names)))}
+    for name in names:
+        org = orgs.get(name)
+        if org is not None and org.id == doc.org_id:
+            raise ValidationFailed("Nơi nhận không thể là chính cơ quan ban hành.",
+                                   field="recipients")
+        session.add(Recipient(document_id=doc.id, org_id=org.id if org else None,
+                              name=org.name if org else name))
+
+
+def add_version(session, blobs: BlobStore, actor: User, doc_id: int, upload: CheckedPdf,
+                filename: str, note: str = "") -> DraftVersion:
+    doc = get_visible(session, actor, doc_id, for_update=True)
+    if doc.author_id != actor.id:
+        raise Forbidden("Chỉ người soạn thảo mới tải lên phiên bản mới.")
+    if doc.status not in EDITABLE:
+        raise Conflict("Chỉ sửa được dự thảo chưa trình hoặc bị trả lại.", code="invalid_state")
+    stored = store_pdf(session, blobs, upload, filename=filename, org_id=actor.org_id,
+                       user_id=actor.id)
+    last = session.scalar(select(func.max(DraftVersion.number))
+                          .where(DraftVersion.document_id == doc.id)) or 0
+    version = DraftVersion(document_id=doc.id, number=last + 1, file_id=stored.id,
+                           uploaded_by_id=actor.id, uploaded_at=clock.now(),
+                           note=normalise_text(note))
+    session.add(version)
+    doc.file_id = stored.id
+    session.flush()
+    audit.record(session, "outgoing.version_added", actor=actor, obj=doc,
+                 version=version.number, sha256=stored.sha256, note=version.note)
+    return version
+
+
+def _steps(session, doc: OutgoingDocument) -> list[RouteStep]:
+    return session.scalars(select(RouteStep).where(RouteStep.document_id == doc.id)
+                           .order_by(RouteStep.position)).all()
+
+
+def submit(session, actor: User, doc_id: int) -> OutgoingDocument:
+    """Trình: to the first reviewer, or back to whoever returned it."""
+    doc = get_visible(session, actor, doc_id, for_update=True)
+    if doc.author_id != actor.id:
+        raise Forbidden("Chỉ người soạn thảo mới trình được dự thảo.")
+    if doc.status not in EDITABLE:
+        raise Conflict("Dự thảo đã được trình.", code="invalid_state")
+    steps = _steps(session, doc)
+    resume = doc.returned_from
+    if resume == SIGNER_RETURNED or (resume is None and not steps):
+        doc.status, doc.current_step = "awaiting_signature", None
+    else:
+        doc.status, doc.current_step = "in_review", resume if resume is not None else 0
+        steps[doc.current_step].decision = None
+    doc.returned_from = None
+    audit.record(session, "outgoing.submitted", actor=actor, obj=doc, status=doc.status)
+    return doc
+
+
+def _current_step(session, doc: OutgoingDocument, actor: User) -> RouteStep:
+    if doc.status != "in_review" or doc.current_step is None:
+        raise Conflict("Dự thảo không ở bước xem xét.", code="invalid_state")
+    step = session.scalar(select(RouteStep).where(RouteStep.document_id == doc.id,
+                                                  RouteStep.position == doc.current_step))
+    if step.reviewer_id != actor.id:
+        raise Forbidden("Chưa đến lượt bạn xem xét dự thảo này.")
+    return step
+
+
+def approve(session, actor: User, doc_id: int, comment: str = "") -> OutgoingDocument:
+    doc = get_visible(session, actor, doc_id, for_update=True)
+    step = _current_step(session, doc, actor)
+    step.decision, step.decided_at, step.comment = "approved", clock.now(), normalise_text(
+        comment)
+    later = session.scalar(select(func.count()).where(RouteStep.document_id == doc.id,
+                                                      RouteStep.position > step.position))
+    if later:
+        doc.current_step = step.position + 1
+    else:
+        doc.status, doc.current_step = "awaiting_signature", None
+    audit.record(session, "outgoing.approved", actor=actor, obj=doc, comment=step.comment,
+                 step=step.position + 1)
+    return doc
+
+
+def return_draft(session, actor: User, doc_id: int, comment: str) -> OutgoingDocument:
+    """Trả lại: the current reviewer, or the signer, sends it back to the author."""
+    comment = normalise_text(comment)
+    if not comment:
+        raise ValidationFailed("Vui lòng ghi ý kiến khi trả lại dự thảo.", field="comment")
+    doc = get_visible(session, actor, doc_id, for_update=True)
+    if doc.status == "awaiting_signature":
+        if doc.signer_id != actor.id:
+            raise Forbidden("Chỉ người ký mới trả lại được dự thảo đang chờ ký.")
+        doc.returned_from = SIGNER_RETURNED
+    else:
+        step = _current_step(session, doc, actor)
+        step.decision, step.decided_at, step.comment = "returned", clock.now(), comment
+        doc.returned_from = step.position
+    doc.status, doc.current_step = "returned", None
+    audit.record(session, "outgoing.returned", actor=actor, obj=doc, comment=comment)
+    return doc
+
+
+# --- signing, issuing, dispatch -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the signer wants the signature: page from 1, lower-left corner in points."""
+    page: int
+    x: float
+    y: float
+
+
+def signature_layout(session, blobs: BlobStore, doc: OutgoingDocument,
+                     signer: User) -> placement.Layout:
+    """The proposed layout for the current version (shown on the signing page)."""
+    current = session.get(StoredFile, doc.file_id)
+    return placement.layout_of_blob(str(blobs.path(current.sha256)), signer.full_name)
+
+
+def _personal_box(layout: placement.Layout, chosen: Placement | None) -> placement.Box:
+    if chosen is None:
+        return layout.personal
+    if not 1 <= chosen.page <= len(layout.page_sizes):
+        raise ValidationFailed("Trang đặt chữ ký không tồn tại.", field="page")
+    if not (math.isfinite(chosen.x) and math.isfinite(chosen.y)):
+        raise ValidationFailed("Vị trí chữ ký không hợp lệ.", field="x")
+    width, height = layout.page_sizes[chosen.page - 1]
+    x = min(max(chosen.x, 0), width - placement.SIGNATURE_W)
+    y = min(max(chosen.y, 0), height - placement.SIGNATURE_H)
+    return placement.Box(chosen.page - 1, x, y, x + placement.SIGNATURE_W,
+                         y + placement.SIGNATURE_H)
+
+
+def _require_signer(doc: OutgoingDocument, actor: User) -> None:
+    if doc.signer_id != actor.id:
+        raise Forbidden("Chỉ người ký được chỉ định mới ký được văn bản này.")
+    if doc.status != "awaiting_signature":
+        raise Conflict("Văn bản không ở trạng thái chờ ký.", code="invalid_state")
+
+
+def sign(session, blobs: BlobStore, actor: User, doc_id: int, pin: str, *,
+         chosen: Placement | None = None, credential=None, timestamper=None,
+         trust: TrustStore | None = None) -> OutgoingDocument:
+    """Ký số: the signer's visible personal signature, certifying "fill forms" so that
+    issuing can add number, date and the organisation's signature afterwards.
+
+    ``credential`` lets a batch unlock the key once; otherwise the PIN unlocks it here.
+    """
+    doc = get_visible(session, actor, doc_id, for_update=True)
+    _require_signer(doc, actor)
+    if credential is None:
+        credential = signing.unlock(session, signing.active_key(
+            session, org_id=actor.org_id, user_id=actor.id), pin, actor)
+    current = session.get(StoredFile, doc.file_id)
+    pdf = blobs.get(current.sha256)
+    layout = placement.layout_of_blob(str(blobs.path(current.sha256)), actor.full_name)
+    personal = _personal_box(layout, chosen)
+    diameter = signing.seal_diameter_mm(session, doc.org_id) * appearance.MM
+    personal, _ = engine.place_block(personal, diameter)
+    prepared = engine.prepare(pdf, personal, seal_diameter_pt=diameter, number=layout.number,
+                              date=layout.date)
+    signed = engine.sign_personal(prepared, credential,
+                                  signing.signature_picture(session, blobs, actor),
+                                  timestamper=timestamper)
+    stored = _store_signed(session, blobs, doc, signed, actor, "da-ky")
+    doc.signed_file_id, doc.signed_at, doc.status = stored.id, clock.now(), "signed"
+    doc.signature_box = personal.as_dict()
+    doc.signature_report = validate_pdf(signed, trust).to_dict()
+    audit.record(session, "outgoing.signed", actor=actor, obj=doc, sha256=stored.sha256,
+                 certificate=credential.certificate.subject.native.get("common_name"))
+    return doc
+
+
+@dataclass
+class BatchResult:
+    id: int
+    ok: bool
+    subject: str = ""
+    error: str = ""
+
+
+def sign_batch(session, blobs: BlobStore, actor: User, doc_ids: list[int], pin: str, *,
+               timestamper=None, trust: TrustStore | None = None) -> list[BatchResult]:
+    """Sign several documents with one PIN entry. The key is unlocked once; each document
+    is signed in its own savepoint, so one refusal leaves the others signed."""
+    if not doc_ids:
+        raise ValidationFailed("Chọn ít nhất một văn bản để ký.", field="ids")
+    credential = signing.unlock(session, signing.active_key(
+        session, org_id=actor.org_id, user_id=actor.id), pin, actor)
+    results = []
+    for doc_id in dict.fromkeys(doc_ids):
+        savepoint = session.begin_nested()
+        try:
+            doc = sign(session, blobs, actor, doc_id, pin, credential=credential,
+                       timestamper=timestamper, trust=trust)
+        except (DomainError, engine.SigningError) as exc:
+            savepoint.rollback()
+            results.append(BatchResult(doc_id, False, error=getattr(exc, "message", str(exc))))
+        else:
+            savepoint.commit()
+            results.append(BatchResult(doc_id, True, subject=doc.subject))
+    return results
+
+
+def _store_signed(session, blobs, doc, data: bytes, actor: User, suffix: str) -> StoredFile:
+    page_count = session.get(StoredFile, doc.file_id).page_count
+    digest = blobs.put(data)
+    stored = StoredFile(org_id=doc.org_id, sha256=digest, filename=f"van-ban-{doc.id}-{suffix}"
+                        ".pdf", size=len(data), page_count=page_count, has_signatures=True,
+                        uploaded_by_id=actor.id)
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+def register_for(doc: OutgoingDocument) -> str:
+    """ND30: classified documents and legal normative documents (per type) have their own
+    sequences; everything else shares the organisation's one outgoing sequence."""
+    if doc.secrecy != "normal":
+        return "outgoing-classified"
+    if doc.legal_normative:
+        return f"outgoing-legal-{doc.doc_type}"
+    return "outgoing"
+
+
+def compose_notation(doc: OutgoingDocument, org: Organization, unit_abbr: str | None,
+                     number: int, year: int) -> str:
+    """Số, ký hiệu per ND30: 05/QĐ-UBND, 8235/VP-HC (công văn), 55/2021/QĐ-UBND."""
+    shown = f"{number:02d}"
+    abbr = catalogue.DOC_TYPES[doc.doc_type][1]
+    if abbr is None:  # công văn, thư công: issuing body - drafting unit
+        return f"{shown}/{org.abbr}-{unit_abbr}" if unit_abbr else f"{shown}/{org.abbr}"
+    if doc.legal_normative:
+        return f"{shown}/{year}/{abbr}-{org.abbr}"
+    return f"{shown}/{abbr}-{org.abbr}"
+
+
+def date_line(place: str, day: date) -> str:
+    """ND30: "Quảng Ngãi, ngày 05 tháng 01 năm 2020" (day < 10, months 1-2 padded)."""
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    prefix = f"{place}, " if place else ""
+    return f"{prefix}ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+def issue(session, blobs: BlobStore, actor: User, doc_id: int, pin: str, *,
+          timestamper=None, trust: TrustStore | None = None) -> OutgoingDocument:
+    """Phát hành, in one transaction: number, notation, date, the organisation's
+    signature, the register and dispatch. Any failure rolls all of it back, the number
+    included."""
+    require_role(actor, Role.CLERK)
+    doc = get_visible(session, actor, doc_id, for_update=True)
+    if doc.status != "signed":
+        raise Conflict("Chỉ phát hành được văn bản đã được ký.", code="invalid_state")
+    credential = signing.unlock(session, signing.active_key(session, org_id=actor.org_id,
+                                                            user_id=None), pin, actor)
+    seal_picture, _ = signing.seal_picture(session, blobs, actor.org_id)
+    org = session.get(Organization, doc.org_id)
+    unit_abbr = session.get(Unit, doc.unit_id).abbr if doc.unit_id else None
+    signed = blobs.get(session.get(StoredFile, doc.signed_file_id).sha256)
+    moment = clock.now()
+    day = clock.local(moment).date()
+    register = register_for(doc)
+    number = numbering.allocate(session, doc.org_id, register, day.year)
+    notation = compose_notation(doc, org, unit_abbr, number, day.year)
+    present = engine.field_names(signed)
+    values = {name: value for name, value in ((engine.FIELD_NUMBER, notation),
+                                              (engine.FIELD_DATE, date_line(org.place, day)))
+              if name in present}
+    final = engine.fill_and_seal(signed, credential, seal_picture, values,
+                                 timestamper=timestamper)
+    stored = _store_signed(session, blobs, doc, final, actor, "phat-hanh")
+    doc.status, doc.register, doc.year, doc.number = "issued", register, day.year, number
+    doc.notation, doc.doc_date, doc.issued_at, doc.issued_by_id = notation, day, moment, actor.id
+    doc.signed_file_id = stored.id
+    doc.signature_report = validate_pdf(final, trust).to_dict()
+    _dispatch(session, doc, org, stored)
+    audit.record(session, "outgoing.issued", actor=actor, obj=doc, number=number,
+                 notation=notation, register=register, sha256=stored.sha256)
+    return doc
+
+
+def _dispatch(session, doc: OutgoingDocument, org: Organization, stored: StoredFile) -> None:
+    """Internal recipients receive the signed file in their incoming queue at once;
+    classified documents never travel over the electronic interchange."""
+    moment = clock.now()
+    for recipient in session.scalars(select(Recipient).where(Recipient.document_id == doc.id)):
+        recipient.sent_at = moment
+        if recipient.org_id is None or doc.secrecy != "normal":
+            continue
+        incoming = inbound.receive_dispatched(session, recipient.org_id, inbound.Dispatched(
+            sender=org.name, notation=doc.notation, doc_date=doc.doc_date,
+            doc_type=doc.doc_type, subject=doc.subject, urgency=doc.urgency,
+            due_date=doc.reply_deadline, sha256=stored.sha256,
+            filename=f"{doc.notation.replace('/', '-')}.pdf", size=stored.size,
+            page_count=stored.page_count, signature_check=doc.signature_report))
+        recipient.incoming_id = incoming.id
+
+
+def dispatch_status(session, doc: OutgoingDocument) -> list[dict]:
+    """Each recipient with its status, read live from the recipient's incoming document."""
+    recipients = session.scalars(select(Recipient).where(Recipient.document_id == doc.id)
+                                 .order_by(Recipient.id)).all()
+    live = inbound.statuses(session, [r.incoming_id for r in recipients if r.incoming_id])
+    rows = []
+    for recipient in recipients:
+        status, reason = "sent", ""
+        if recipient.incoming_id:
+            status, reason = live[recipient.incoming_id]
+            status = "received" if status == "pending" else status
+        elif recipient.sent_at is None:
+            status = "draft"
+        rows.append({"name": recipient.name, "internal": recipient.org_id is not None,
+                     "status": status, "reason": reason,
+                     "sent_at": recipient.sent_at})
+    return rows
+
+
+def allowed_actions(actor: User, doc: OutgoingDocument, current_reviewer_id: int | None) -> set:
+    actions = set()
+    if doc.author_id == actor.id and doc.status in EDITABLE:
+        actions |= {"new_version", "submit"}
+    if doc.status == "in_review" and current_reviewer_id == actor.id:
+        actions |= {"approve", "return"}
+    if doc.status == "awaiting_signature" and doc.signer_id == actor.id:
+        actions |= {"sign", "return"}
+    if doc.status == "signed" and actor.role == Role.CLERK:
+        actions.add("issue")
+    return actions
+
+
+def timeline(session, doc: OutgoingDocument) -> list[audit.AuditEvent]:
+    return session.scalars(select(audit.AuditEvent).where(
+        audit.AuditEvent.object_type == OutgoingDocument.__tablename__,
+        audit.AuditEvent.object_id == str(doc.id)).order_by(audit.AuditEvent.id)).all()

@@ -1,0 +1,423 @@
+"""Pages of văn bản đi. Thin: parse the form, call one operation, render or redirect."""
+import math
+from datetime import datetime
+
+from flask import (Blueprint, flash, redirect, render_template,
+                   request, url_for)
+from flask_login import current_user
+from sqlalchemy import select
+
+from docmgr.core import clock
+from docmgr.core.auth import Organization, Role, User
+from docmgr.core.documents import StoredFile
+from docmgr.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from docmgr.core.values import parse_int
+from docmgr.core.views import ANY_ROLE, roles_required
+from docmgr.core.web import (blobs, commit, file_download, int_arg, page_args,
+                             page_image_response, pdf_response, read_upload, session)
+from docmgr.outbound import operations as ops
+from docmgr.outbound import register
+from docmgr.outbound.models import RECIPIENT_LABELS, STATUS_LABELS, OutgoingDocument
+from docmgr.signing import appearance, engine
+from docmgr.signing import operations as signing
+from docmgr.signing.context import timestamper, trust_store
+from docmgr.signing.operations import PinRefused
+from docmgr.signing.validation import VERDICT_LABELS
+
+bp = Blueprint("outbound", __name__, template_folder="templates", url_prefix="/outgoing")
+
+BATCH_LIMIT = 50  # documents listed on the batch-signing page
+REVIEWER_SLOTS = 3  # empty reviewer selects offered on the new-draft form
+EVENT_LABELS = {
+    "outgoing.drafted": "tạo dự thảo",
+    "outgoing.version_added": "tải lên phiên bản mới",
+    "outgoing.submitted": "trình",
+    "outgoing.approved": "đồng ý",
+    "outgoing.returned": "trả lại",
+    "outgoing.signed": "ký số",
+    "outgoing.issued": "cấp số, ký số cơ quan và phát hành",
+}
+DECISION_LABELS = {"approved": "Đồng ý", "returned": "Trả lại"}
+
+
+def _fail(exc: DomainError):
+    session().rollback()
+    flash(exc.message, "error")
+
+
+def _pin_refused(exc: PinRefused):
+    """A refused PIN keeps its failure count (and the key's lock) but changes nothing else."""
+    commit()
+    flash(exc.message, "error")
+
+
+@bp.app_template_global()
+def outgoing_labels():
+    return {"status": STATUS_LABELS, "recipient": RECIPIENT_LABELS, "verdict": VERDICT_LABELS,
+            "decision": DECISION_LABELS, "event": EVENT_LABELS}
+
+
+@bp.app_template_filter("isotime")
+def isotime(value) -> str:
+    """An ISO 8601 timestamp from a stored report, shown in local time."""
+    try:
+        return clock.local(datetime.fromisoformat(value)).strftime("%d/%m/%Y %H:%M:%S")
+    except (TypeError, ValueError):
+        return value or ""
+
+
+# --- lists -------------------------------------------------------------------------------
+
+@bp.get("/")
+@roles_required(*ANY_ROLE)
+def index():
+    page = page_args(request.args)
+    queue = request.args.get("queue") or None
+    if queue is not None and queue not in ops.QUEUES:
+        raise ValidationFailed("Hàng đợi không hợp lệ.", field="queue")
+    filters = {"queue": queue, "status": request.args.get("status") or None,
+               "year": int_arg(request.args, "year")}
+    total, items = ops.list_documents(session(), current_user, **filters, offset=page.offset,
+                                      limit=page.per_page)
+    counts = ops.queue_counts(session(), current_user)
+    counts["issued"], _ = ops.list_documents(session(), current_user, queue="issued", limit=0)
+    return render_template("outbound/list.html", items=items, total=total, page=page,
+                           filters=filters, counts=counts, queues=_queues_for(current_user))
+
+
+def _queues_for(user: User) -> dict:
+    """The queue tabs that can ever hold something for this user."""
+    hidden = set()
+    if user.role not in ops.DRAFTERS:
+        hidden.add("mine")
+    if user.role not in ops.SIGNERS:
+        hidden.add("to_sign")
+    if user.role != Role.CLERK:
+        hidden.add("to_issue")
+    return {code: label for code, label in ops.QUEUES.items() if code not in hidden}
+
+
+# --- drafting ----------------------------------------------------------------------------
+
+def _form_choices():
+    org_users = select(User).where(User.org_id == current_user.org_id, User.active)
+    signers = session().scalars(org_users.where(User.role.in_(ops.SIGNERS))
+                                .order_by(User.role.desc(), User.full_name)).all()
+    reviewers = session().scalars(org_users.where(User.role != Role.ADMIN,
+                                                  User.id != current_user.id)
+                                  .order_by(User.full_name)).all()
+    orgs = session().scalars(select(Organization).where(Organization.id != current_user.org_id)
+                             .order_by(Organization.name)).all()
+    return signers, reviewers, orgs
+
+
+def _draft_defaults(signers, reviewers) -> dict:
+    """Công văn, thường, one copy; the unit's head reviews a specialist's draft and a
+    leader signs."""
+    leader = next((u for u in signers if u.role == Role.LEADER and u.id != current_user.id),
+                  None)
+    head = next((u for u in reviewers if u.role == Role.HEAD and current_user.unit_id
+                 and u.unit_id == current_user.unit_id), None)
+    return {"doc_type": "CV", "urgency": "normal", "secrecy": "normal", "copies": "1",
+            "signer_id": str(leader.id) if leader else "",
+            "reviewer_ids": [str(head.id)] if head and current_user.role == Role.SPECIALIST
+            else [], "recipient_orgs": [], "external": ""}
+
+
+def _draft_input(form) -> ops.DraftInput:
+    recipients = [code for code in form.getlist("recipient_orgs") if code.strip()]
+    recipients += [line for line in form.get("external", "").splitlines() if line.strip()]
+    return ops.parse_draft({
+        "doc_type": form.get("doc_type"), "subject": form.get("subject"),
+        "signer_id": form.get("signer_id"),
+        "reviewer_ids": [r for r in form.getlist("reviewer_ids") if r.strip()],
+        "recipients": recipients, "urgency": form.get("urgency"),
+        "secrecy": form.get("secrecy"), "legal_normative": form.get("legal_normative"),
+        "reply_deadline": form.get("reply_deadline"), "copies": form.get("copies")})
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*ops.DRAFTERS)
+def new():
+    signers, reviewers, orgs = _form_choices()
+    values = _draft_defaults(signers, reviewers)
+    error_field, status = None, 200
+    if request.method == "POST":
+        form = request.form
+        try:
+            data = _draft_input(form)
+            checked, filename = read_upload()
+            doc = ops.create_draft(session(), blobs(), current_user, data, checked, filename)
+            commit()
+        except DomainError as exc:
+            _fail(exc)
+            error_field, status = exc.field, 400
+        else:
+            flash("Đã tạo dự thảo. Kiểm tra lại rồi bấm “Trình” để gửi xem xét.", "success")
+            return redirect(url_for(".show", doc_id=doc.id))
+        values = {**form.to_dict(), "legal_normative": form.get("legal_normative"),
+                  "reviewer_ids": [r for r in form.getlist("reviewer_ids") if r.strip()],
+                  "recipient_orgs": form.getlist("recipient_orgs")}
+    slots = max(REVIEWER_SLOTS, len(values["reviewer_ids"]) + 1)
+    return render_template("outbound/new.html", values=values, error_field=error_field,
+                           signers=signers, reviewers=reviewers, orgs=orgs,
+                           slots=slots), status
+
+
+# --- one document --------------------------------------------------------------------------
+
+def _shown_file(doc) -> StoredFile:
+    """The signed (or issued) file once there is one; the current draft version before."""
+    return session().get(StoredFile, doc.signed_file_id or doc.file_id)
+
+
+def _current_reviewer(doc) -> int | None:
+    if doc.status != "in_review":
+        return None
+    return next((s.reviewer_id for s in doc.route if s.position == doc.current_step), None)
+
+
+@bp.get("/<int:doc_id>")
+@roles_required(*ANY_ROLE)
+def show(doc_id):
+    doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
+    shown = _shown_file(doc)
+    actions = ops.allowed_actions(current_user, doc, _current_reviewer(doc))
+    dispatch = ops.dispatch_status(session(), doc) if doc.status == "issued" else None
+    issuer = session().get(User, doc.issued_by_id) if doc.issued_by_id else None
+    return render_template("outbound/show.html", doc=doc, shown=shown, actions=actions,
+                           dispatch=dispatch, issuer=issuer,
+                           events=ops.timeline(session(), doc))
+
+
+@bp.post("/<int:doc_id>/versions")
+@roles_required(*ops.DRAFTERS)
+def new_version(doc_id):
+    try:
+        checked, filename = read_upload()
+        version = ops.add_version(session(), blobs(), current_user, doc_id, checked, filename,
+                                  request.form.get("note", ""))
+        number = version.number
+        commit()
+        flash(f"Đã tải lên phiên bản {number}.", "success")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for(".show", doc_id=doc_id))
+
+
+@bp.post("/<int:doc_id>/submit")
+@roles_required(*ops.DRAFTERS)
+def submit(doc_id):
+    try:
+        doc = ops.submit(session(), current_user, doc_id)
+        waiting = doc.status
+        commit()
+        flash("Đã trình ký." if waiting == "awaiting_signature" else "Đã trình xem xét.",
+              "success")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for(".show", doc_id=doc_id))
+
+
+@bp.post("/<int:doc_id>/approve")
+@roles_required(*ANY_ROLE)
+def approve(doc_id):
+    try:
+        doc = ops.approve(session(), current_user, doc_id, request.form.get("comment", ""))
+        to_signer = doc.status == "awaiting_signature"
+        commit()
+        flash("Đã đồng ý; dự thảo chuyển " + ("người ký." if to_signer
+                                              else "người xem xét tiếp theo."), "success")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for(".show", doc_id=doc_id))
+
+
+@bp.post("/<int:doc_id>/return")
+@roles_required(*ANY_ROLE)
+def return_draft(doc_id):
+    try:
+        ops.return_draft(session(), current_user, doc_id, request.form.get("comment", ""))
+        commit()
+        flash("Đã trả lại dự thảo cho người soạn thảo.", "success")
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for(".show", doc_id=doc_id))
+
+
+@bp.post("/<int:doc_id>/issue")
+@roles_required(Role.CLERK)
+def issue(doc_id):
+    try:
+        doc = ops.issue(session(), blobs(), current_user, doc_id, request.form.get("pin", ""),
+                        timestamper=timestamper(), trust=trust_store())
+        notation = doc.notation
+        commit()
+        flash(f"Đã phát hành văn bản số {notation}.", "success")
+    except PinRefused as exc:
+        _pin_refused(exc)
+    except DomainError as exc:
+        _fail(exc)
+    return redirect(url_for(".show", doc_id=doc_id))
+
+
+# --- signing ---------------------------------------------------------------------------------
+
+def _signing_page(doc, chosen: ops.Placement | None, status: int = 200):
+    layout = ops.signature_layout(session(), blobs(), doc, current_user)
+    box = layout.personal
+    proposed = {"page": box.page + 1, "x": box.x0, "y": box.y0}
+    placed = ({"page": chosen.page, "x": chosen.x, "y": chosen.y} if chosen else proposed)
+    try:
+        signing.active_key(session(), org_id=current_user.org_id, user_id=current_user.id)
+        no_key = None
+    except NotFound as exc:  # said before the PIN is typed, not after
+        no_key = exc.message
+    seal = signing.seal_diameter_mm(session(), doc.org_id) * appearance.MM
+    # Issuing puts the seal over the left third of the signature and keeps it on the page.
+    min_x = max(0.0, engine.SEAL_MARGIN + seal - box.width / 3)
+    return render_template("outbound/sign.html", doc=doc, layout=layout, proposed=proposed,
+                           placed=placed, chosen=chosen, box_w=box.width, box_h=box.height,
+                           seal=seal, min_x=min_x, no_key=no_key,
+                           current=session().get(StoredFile, doc.file_id)), status
+
+
+def _signable(doc_id):
+    """The document, when it waits for the current user's signature; else a redirect."""
+    doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
+    if doc.signer_id != current_user.id:
+        raise Forbidden("Chỉ người ký được chỉ định mới ký được văn bản này.")
+    if doc.status != "awaiting_signature":
+        flash("Văn bản không ở trạng thái chờ ký.", "warning")
+        return None
+    return doc
+
+
+def _chosen(form) -> ops.Placement | None:
+    if not form.get("page"):
+        return None
+    try:
+        chosen = ops.Placement(page=int(form["page"]), x=float(form.get("x") or 0),
+                               y=float(form.get("y") or 0))
+    except (TypeError, ValueError):
+        chosen = None
+    if chosen is None or not (math.isfinite(chosen.x) and math.isfinite(chosen.y)):
+        raise ValidationFailed("Vị trí chữ ký không hợp lệ.", field="page")
+    return chosen
+
+
+@bp.route("/<int:doc_id>/sign", methods=["GET", "POST"])
+@roles_required(*ops.SIGNERS)
+def sign(doc_id):
+    doc = _signable(doc_id)
+    if doc is None:
+        return redirect(url_for(".show", doc_id=doc_id))
+    if request.method == "GET":
+        return _signing_page(doc, None)
+    chosen = None
+    try:
+        chosen = _chosen(request.form)
+        ops.sign(session(), blobs(), current_user, doc_id, request.form.get("pin", ""),
+                 chosen=chosen, timestamper=timestamper(), trust=trust_store())
+        commit()
+    except PinRefused as exc:
+        _pin_refused(exc)
+        status = 403
+    except DomainError as exc:
+        _fail(exc)
+        status = exc.status
+        if exc.field == "page":
+            chosen = None  # back to the proposal rather than repeat an impossible place
+    else:
+        flash("Đã ký số văn bản. Văn bản chuyển văn thư cấp số và phát hành.", "success")
+        return redirect(url_for(".show", doc_id=doc_id))
+    doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
+    if doc.status != "awaiting_signature":
+        return redirect(url_for(".show", doc_id=doc_id))
+    return _signing_page(doc, chosen, status)
+
+
+@bp.route("/sign-batch", methods=["GET", "POST"])
+@roles_required(*ops.SIGNERS)
+def sign_batch():
+    results, status = None, 200
+    if request.method == "POST":
+        try:
+            ids = [parse_int(i, "ids") for i in request.form.getlist("ids")]
+            results = ops.sign_batch(session(), blobs(), current_user, ids,
+                                     request.form.get("pin", ""), timestamper=timestamper(),
+                                     trust=trust_store())
+            commit()
+        except PinRefused as exc:
+            _pin_refused(exc)
+            status = 403
+        except DomainError as exc:
+            _fail(exc)
+            status = exc.status
+    total, items = ops.list_documents(session(), current_user, queue="to_sign",
+                                      limit=BATCH_LIMIT)
+    layouts_found = {}
+    for doc in items:
+        try:
+            layouts_found[doc.id] = ops.signature_layout(session(), blobs(), doc,
+                                                         current_user).found
+        except Exception:  # an unreadable file: the signer sees the warning
+            layouts_found[doc.id] = False
+    titles = {}
+    if results:
+        rows = session().scalars(select(OutgoingDocument).where(
+            OutgoingDocument.id.in_([r.id for r in results]),
+            ops.visible_clause(current_user))).all()
+        titles = {d.id: d for d in rows}
+    return render_template("outbound/sign_batch.html", items=items, total=total,
+                           results=results, titles=titles, layouts_found=layouts_found,
+                           checked=set(request.form.getlist("ids")) if status != 200
+                           else None), status
+
+
+# --- files and images ------------------------------------------------------------------------
+
+def _file_of(doc, file_id: int | None) -> StoredFile:
+    """One of the document's own files (a version or the signed file); the shown one by
+    default."""
+    if file_id is None:
+        return _shown_file(doc)
+    allowed = {v.file_id for v in doc.versions} | {doc.signed_file_id, doc.file_id}
+    if file_id not in allowed:
+        raise NotFound("Tệp không thuộc văn bản này.")
+    return session().get(StoredFile, file_id)
+
+
+@bp.get("/<int:doc_id>/pages/<int:number>.png")
+@roles_required(*ANY_ROLE)
+def page_image(doc_id, number):
+    doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
+    return page_image_response(_file_of(doc, int_arg(request.args, "f")), number)
+
+
+@bp.get("/<int:doc_id>/file")
+@roles_required(*ANY_ROLE)
+def file(doc_id):
+    doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
+    return pdf_response(_file_of(doc, int_arg(request.args, "f")),
+                        download=request.args.get("download") == "1")
+
+
+# --- sổ đăng ký văn bản đi -------------------------------------------------------------------
+
+@bp.get("/register")
+@roles_required(*register.READERS)
+def register_book():
+    year = int_arg(request.args, "year", clock.today().year)
+    page = page_args(request.args, default_per_page=50)
+    total, docs = register.page(session(), current_user, year, page.offset, page.per_page)
+    return render_template("outbound/register.html", rows=[(d, register.row(d)) for d in docs],
+                           total=total, page=page, year=year, columns=register.COLUMNS)
+
+
+@bp.get("/register/export")
+@roles_required(*register.READERS)
+def export_register_page():
+    year = int_arg(request.args, "year", clock.today().year)
+    return file_download(*register.export(session(), current_user, year,
+                                          request.args.get("format", "xlsx")))

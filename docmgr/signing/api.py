@@ -1,0 +1,40 @@
+"""/api/v1/signatures/validate: check the signatures of an uploaded PDF (API.md "Signatures")."""
+from flask import Blueprint, current_app, jsonify
+
+from docmgr.core.api import roles
+from docmgr.core.auth import Role
+from docmgr.core.errors import UploadRejected, UploadTooLarge
+from docmgr.core.web import read_upload_bytes, upload_limit
+from docmgr.signing.context import trust_store
+from docmgr.signing.validation import validate_pdf
+
+bp = Blueprint("signing_api", __name__)
+
+ANY = tuple(Role)
+
+
+def read_pdf_for_validation(field: str = "file") -> tuple[bytes, str]:
+    """The uploaded bytes, limited in size and sniffed for a PDF header — nothing more.
+
+    ``check_pdf`` (used when a document is registered) refuses files with JavaScript,
+    encryption or a broken page tree. Checking a signature must still report on such files,
+    so here only the size limit and the header apply; pyHanko decides about the rest.
+    """
+    data, filename = read_upload_bytes(field)
+    max_bytes = upload_limit()
+    if not data:
+        raise UploadRejected("Tệp rỗng.", field=field, reason="empty")
+    if len(data) > max_bytes:
+        raise UploadTooLarge(f"Tệp vượt quá giới hạn {current_app.config['MAX_UPLOAD_MB']} MB.",
+                             field=field, max_bytes=max_bytes)
+    if b"%PDF-" not in data[:1024]:
+        raise UploadRejected("Tệp không phải PDF.", field=field, reason="not_pdf")
+    return data, filename
+
+
+@bp.post("/signatures/validate")
+@roles(*ANY)
+def validate():
+    data, _ = read_pdf_for_validation()
+    report = validate_pdf(data, trust_store())
+    return jsonify(report.to_dict())

@@ -1,0 +1,170 @@
+"""POST /api/v1/signatures/validate and the /signatures/validate page."""
+import pytest
+
+from docmgr.demo import sample_pdf
+from tests.conftest import CORPUS, csrf_from, upload
+
+URL = "/api/v1/signatures/validate"
+PAGE = "/signatures/validate"
+API_FIELDS = ["field", "signer", "signed_at", "intact", "valid", "trusted", "timestamped",
+              "modification_level", "coverage"]
+VN_SIGNED = CORPUS / "signed" / "vn-congbao" / "valid" / "thong-tu-02-2026-TT-BTC.pdf"
+TAMPERED = CORPUS / "signed" / "eu-dss" / "pdf-signed-added-page.pdf"
+JPEG = next(iter(sorted((CORPUS / "ocr" / "vi-scans").glob("*.jpg"))), None) \
+    if (CORPUS / "ocr" / "vi-scans").is_dir() else None
+
+needs_corpus = pytest.mark.skipif(not VN_SIGNED.is_file(), reason="shared corpus not available")
+
+
+def post_file(client, data: bytes, name: str = "van-ban.pdf"):
+    return client.post(URL, data={"file": upload(data, name)},
+                       content_type="multipart/form-data")
+
+
+# --- API -----------------------------------------------------------------------------------
+
+def test_requires_a_token(app, world):
+    response = app.test_client().post(URL, data={"file": upload(sample_pdf(["x"]))},
+                                      content_type="multipart/form-data")
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize("username", ["clerk", "specialist", "leader", "head", "admin"])
+def test_unsigned_pdf_gives_an_empty_list_for_every_role(api, username):
+    response = post_file(api(username), sample_pdf(["Cong van khong ky so"], pages=2))
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body == {"signatures": [], "summary": "Văn bản không có chữ ký số.",
+                    "verdict": "unsigned"}
+
+
+@needs_corpus
+def test_signed_file_answers_the_api_md_fields(api):
+    response = post_file(api("clerk"), VN_SIGNED.read_bytes(), VN_SIGNED.name)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert set(body) == {"signatures", "summary", "verdict"}
+    (entry,) = body["signatures"]
+    assert set(API_FIELDS) <= set(entry)  # (Flask sorts JSON keys: order is not part of it)
+    assert entry["field"] == "Signature1"
+    assert entry["signer"] == "CÔNG BÁO NƯỚC CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    assert entry["signed_at"].endswith("+07:00")
+    assert (entry["intact"], entry["valid"], entry["trusted"], entry["timestamped"]) == \
+        (True, True, False, True)
+    assert (entry["modification_level"], entry["coverage"]) == ("none", "entire_file")
+    assert entry["verdict"] == body["verdict"] == "untrusted"
+    assert entry["verdict_label"] == "Toàn vẹn nhưng chưa xác thực được nguồn gốc chứng thư"
+    assert entry["revocation"] == "unknown" and entry["notes"]
+
+
+@needs_corpus
+def test_tampered_file_is_reported_altered(api):
+    body = post_file(api("specialist"), TAMPERED.read_bytes()).get_json()
+    assert body["verdict"] == "altered"
+    assert body["signatures"][0]["modification_level"] == "other"
+
+
+@needs_corpus
+def test_configured_trust_roots_are_used(app, api):
+    trust = CORPUS / "signed" / "pyhanko" / "trust"
+    app.config["TRUST_ROOTS"] = [str(trust / "root.cert.pem"), str(trust / "interm.cert.pem")]
+    data = (CORPUS / "signed" / "pyhanko" / "sig-no-signed-attrs.pdf").read_bytes()
+    body = post_file(api("clerk"), data).get_json()
+    assert body["verdict"] == "valid" and body["signatures"][0]["trusted"] is True
+
+
+@pytest.mark.parametrize("data, name", [
+    (b"Day la mot tep van ban, khong phai PDF.\n", "ghi-chu.txt"),
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64, "anh.jpg"),
+])
+def test_not_a_pdf_is_a_4xx_with_json(api, data, name):
+    response = post_file(api("clerk"), data, name)
+    assert 400 <= response.status_code < 500
+    error = response.get_json()["error"]
+    assert error["code"] == "upload_rejected" and error["message"] == "Tệp không phải PDF."
+
+
+@pytest.mark.skipif(JPEG is None, reason="corpus scans not available")
+def test_real_jpeg_scan_is_refused(api):
+    response = post_file(api("clerk"), JPEG.read_bytes(), JPEG.name)
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == "file"
+
+
+def test_missing_file_and_broken_pdf(api):
+    response = api("clerk").post(URL, data={}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"] == "Vui lòng chọn tệp."
+    response = post_file(api("clerk"), b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog\n")
+    assert response.status_code == 400
+    assert "không kiểm tra được chữ ký" in response.get_json()["error"]["message"]
+
+
+def test_too_large(app, api):
+    app.config["MAX_UPLOAD_MB"] = 1
+    response = post_file(api("clerk"), b"%PDF-1.7\n" + b"0" * (1024 * 1024 + 10))
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "upload_too_large"
+
+
+# --- page ------------------------------------------------------------------------------------
+
+def test_page_requires_login(app, world):
+    response = app.test_client().get(PAGE)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_page_shows_the_form_and_the_menu_link(browser_login):
+    client = browser_login("specialist")
+    page = client.get(PAGE)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'name="csrf_token"' in html and 'type="file"' in html
+    assert f'href="{PAGE}"' in html and "Kiểm tra chữ ký" in html
+    assert 'href="/signatures/validate"' in client.get("/").get_data(as_text=True)
+
+
+@needs_corpus
+def test_page_renders_the_report(browser_login):
+    client = browser_login("leader")
+    token = csrf_from(client.get(PAGE).data)
+    response = client.post(PAGE, data={"csrf_token": token,
+                                       "file": upload(VN_SIGNED.read_bytes(), VN_SIGNED.name)},
+                            content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-verdict="untrusted"' in html
+    assert "CÔNG BÁO NƯỚC CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in html
+    assert "Toàn vẹn nhưng chưa xác thực được nguồn gốc chứng thư" in html
+    assert "Nội dung đã ký không bị thay đổi" in html
+    assert "(giờ Việt Nam)" in html and VN_SIGNED.name in html
+
+
+@needs_corpus
+def test_page_shows_altered_differently(browser_login):
+    client = browser_login("clerk")
+    token = csrf_from(client.get(PAGE).data)
+    response = client.post(PAGE, data={"csrf_token": token,
+                                       "file": upload(TAMPERED.read_bytes(), TAMPERED.name)},
+                           content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert 'class="panel sig-card sig-altered"' in html
+    assert "Văn bản đã bị sửa đổi sau khi ký" in html
+    assert 'data-verdict="untrusted"' not in html
+
+
+def test_page_reports_upload_errors(browser_login):
+    client = browser_login("clerk")
+    token = csrf_from(client.get(PAGE).data)
+    response = client.post(PAGE, data={"csrf_token": token, "file": upload(b"hello", "a.txt")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "Tệp không phải PDF." in response.get_data(as_text=True)
+
+
+def test_page_post_requires_csrf(browser_login):
+    client = browser_login("clerk")
+    response = client.post(PAGE, data={"file": upload(sample_pdf(["x"]))},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "sig-report" not in response.get_data(as_text=True)
