@@ -5,8 +5,7 @@ from docmgr.core.documents import StoredFile  # noqa: F401
 from docmgr.core.numbering import Counter  # noqa: F401
 from docmgr.db import Base
 from docmgr.inbound.models import Assignment, IncomingDocument  # noqa: F401
-from docmgr.outbound.models import (DraftVersion, OutgoingDocument, Recipient,  # noqa: F401
-                                    RouteStep)
+from docmgr.outbound.models import DraftVersion, OutgoingDocument, Recipient, RouteStep  # noqa: F401
 from docmgr.signing.models import OrgSeal, SignatureImage, SigningKey  # noqa: F401
 
 metadata = Base.metadata

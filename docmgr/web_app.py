@@ -1,10 +1,11 @@
 """Wires the slices into the application: blueprints, login, template helpers, CLI."""
+from datetime import datetime
+
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from docmgr import csrf, login_manager
 from docmgr.cli import cli
-from docmgr.signing import cli as _signing_cli  # noqa: F401  (registers its commands)
 from docmgr.core import catalogue, clock
 from docmgr.core.api import api, http_error_json
 from docmgr.core.auth import ROLE_LABELS, User
@@ -17,7 +18,9 @@ from docmgr.inbound.models import STATUS_LABELS
 from docmgr.inbound.views import bp as inbound_views
 from docmgr.outbound.api import bp as outbound_api
 from docmgr.outbound.views import bp as outbound_views
+from docmgr.signing import cli as _signing_cli  # noqa: F401  (registers its commands)
 from docmgr.signing.api import bp as signing_api
+from docmgr.signing.validation import VERDICT_LABELS
 from docmgr.signing.views import bp as signing_views
 
 # Each slice's API is nested under /api/v1 (once, at import: blueprints are app-independent).
@@ -51,6 +54,8 @@ def install(app: Flask) -> None:
     app.jinja_env.filters["vndate"] = lambda d: d.strftime("%d/%m/%Y") if d else ""
     app.jinja_env.filters["vntime"] = (
         lambda t: clock.local(t).strftime("%d/%m/%Y %H:%M") if t else "")
+    app.jinja_env.filters["isotime"] = _isotime
+    app.jinja_env.globals["signature_verdicts"] = VERDICT_LABELS
     app.after_request(_security_headers)
     app.register_error_handler(DomainError, _domain_error_page)
     for status in (400, 403, 404, 405, 413):
@@ -77,6 +82,14 @@ def _http_error_page(exc: HTTPException):
                 413: "Tệp tải lên vượt quá giới hạn cho phép."}
     return render_template("error.html", title=ERROR_TITLES[exc.code],
                            message=messages[exc.code]), exc.code
+
+
+def _isotime(value) -> str:
+    """An ISO 8601 timestamp from a stored report, shown in local time."""
+    try:
+        return clock.local(datetime.fromisoformat(value)).strftime("%d/%m/%Y %H:%M:%S")
+    except (TypeError, ValueError):
+        return value or ""
 
 
 def _load_user(user_id: str):

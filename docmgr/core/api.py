@@ -10,8 +10,16 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from docmgr.core import audit, catalogue
-from docmgr.core.auth import (LoginRefused, Organization, Unit, User, authenticate, issue_token,
-                              revoke_token, user_for_token)
+from docmgr.core.auth import (
+    LoginRefused,
+    Organization,
+    Unit,
+    User,
+    authenticate,
+    issue_token,
+    revoke_token,
+    user_for_token,
+)
 from docmgr.core.errors import DomainError, Forbidden
 from docmgr.core.web import commit, int_arg, page_args, session
 

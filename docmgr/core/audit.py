@@ -10,7 +10,15 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, select
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from docmgr.db import Base, UTCDateTime, insert_ignoring_conflict, utcnow

@@ -16,7 +16,6 @@ import pypdfium2.raw as pdfium_c
 from docmgr.core.errors import UploadRejected, UploadTooLarge
 from docmgr.core.pdfium import LOCK as PDFIUM_LOCK
 
-
 # A0 at about 400 dpi. The JBIG2 "bomb" declares 100 000 x 100 000 pixels; a
 # real scan is far below this, while decoding above it costs gigabytes.
 MAX_IMAGE_PIXELS = 1 << 28

@@ -1,12 +1,12 @@
 """Request plumbing shared by every slice's views and API: the request's session,
 the blob store, pagination, and parsing helpers."""
 from dataclasses import dataclass
+
 from flask import Response, current_app, g, request, send_file
 
+from docmgr.core.errors import ValidationFailed
 from docmgr.core.previews import page_png
 from docmgr.core.uploads import CheckedPdf, check_pdf
-
-from docmgr.core.errors import ValidationFailed
 from docmgr.core.values import parse_int
 
 

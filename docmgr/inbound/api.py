@@ -5,11 +5,20 @@ from docmgr.core import clock
 from docmgr.core.api import current_user, json_body, listing, roles
 from docmgr.core.auth import Role
 from docmgr.core.values import parse_date, parse_int
-from docmgr.core.web import (blobs, commit, file_download, int_arg, page_args, pdf_response,
-                             read_upload, session)
+from docmgr.core.web import (
+    blobs,
+    commit,
+    file_download,
+    int_arg,
+    page_args,
+    pdf_response,
+    read_upload,
+    session,
+)
 from docmgr.inbound import operations as ops
 from docmgr.inbound import register
 from docmgr.inbound.serialize import document_dict
+from docmgr.signing.context import trust_store
 
 bp = Blueprint("inbound_api", __name__)
 
@@ -21,7 +30,8 @@ ANY = tuple(Role)
 def register_document():
     data = ops.parse_registration(request.form)
     checked, filename = read_upload()
-    doc = ops.register(session(), blobs(), current_user(), data, checked, filename)
+    doc = ops.register(session(), blobs(), current_user(), data, checked, filename,
+                       trust=trust_store())
     commit()
     return jsonify(document_dict(doc)), 201
 

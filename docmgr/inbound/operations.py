@@ -8,11 +8,24 @@ from sqlalchemy.orm import joinedload, selectinload
 from docmgr.core import audit, catalogue, clock, numbering
 from docmgr.core.auth import Role, User, require_role, unit_in_org, user_in_org
 from docmgr.core.documents import StoredFile, normalise_text, store_pdf
-from docmgr.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from docmgr.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from docmgr.core.storage import BlobStore
 from docmgr.core.uploads import CheckedPdf
 from docmgr.core.values import choice, parse_date
-from docmgr.inbound.models import OPEN_STATUSES, ROLE_LABELS, Assignment, IncomingDocument
+from docmgr.inbound.models import (
+    OPEN_STATUSES,
+    ROLE_LABELS,
+    Assignment,
+    IncomingDocument,
+)
+from docmgr.signing.trust import TrustStore
+from docmgr.signing.validation import validate_pdf
 
 REGISTER = "incoming"
 SUBJECT_MAX = 500
@@ -82,10 +95,22 @@ def find_duplicate(session, org_id: int, sender: str, notation: str,
         IncomingDocument.status != "rejected").limit(1))
 
 
+def check_signatures(upload: CheckedPdf, trust: TrustStore | None) -> dict | None:
+    """ND30 Điều 21: an electronic document's signatures are checked on receipt; the report
+    is kept with the document. Unsigned files have none."""
+    if not upload.has_signatures:
+        return None
+    try:
+        return validate_pdf(upload.data, trust).to_dict()
+    except DomainError as exc:
+        return {"signatures": [], "verdict": "invalid", "summary": exc.message}
+
+
 def register(session, blobs: BlobStore, actor: User, data: Registration, upload: CheckedPdf,
-             filename: str) -> IncomingDocument:
+             filename: str, *, trust: TrustStore | None = None) -> IncomingDocument:
     """Vào sổ: store the file, allocate the số đến and record the document, atomically."""
     require_role(actor, Role.CLERK)
+    signature_check = check_signatures(upload, trust)  # before the number is locked
     stored = store_pdf(session, blobs, upload, filename=filename, org_id=actor.org_id,
                        user_id=actor.id)
     moment = clock.now()
@@ -105,7 +130,8 @@ def register(session, blobs: BlobStore, actor: User, data: Registration, upload:
         arrival_year=arrival.year, arrival_number=number, arrival_date=arrival,
         sender=data.sender, sender_key=_key(data.sender), received_via=data.received_via,
         due_date=data.due_date, deadline=data.due_date, page_count=upload.page_count,
-        file_id=stored.id, registered_by_id=actor.id, registered_at=moment)
+        file_id=stored.id, registered_by_id=actor.id, registered_at=moment,
+        signature_check=signature_check)
     session.add(doc)
     session.flush()
     audit.record(session, "incoming.registered", actor=actor, obj=doc,

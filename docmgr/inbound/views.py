@@ -1,6 +1,5 @@
 """Pages of văn bản đến. Thin: parse the form, call one operation, render or redirect."""
-from flask import (Blueprint, flash, jsonify, redirect,
-                   render_template, request, url_for)
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -9,11 +8,21 @@ from docmgr.core.auth import Role, Unit, User
 from docmgr.core.errors import Conflict, DomainError
 from docmgr.core.values import parse_date, parse_int
 from docmgr.core.views import ANY_ROLE, roles_required
-from docmgr.core.web import (blobs, commit, file_download, int_arg, page_args,
-                             page_image_response, pdf_response, read_upload, session)
+from docmgr.core.web import (
+    blobs,
+    commit,
+    file_download,
+    int_arg,
+    page_args,
+    page_image_response,
+    pdf_response,
+    read_upload,
+    session,
+)
 from docmgr.inbound import operations as ops
 from docmgr.inbound import register
 from docmgr.inbound.models import STATUS_LABELS
+from docmgr.signing.context import trust_store
 
 bp = Blueprint("inbound", __name__, template_folder="templates", url_prefix="/incoming")
 
@@ -47,7 +56,8 @@ def new():
         try:
             data = ops.parse_registration(form)
             checked, filename = read_upload()
-            doc = ops.register(session(), blobs(), current_user, data, checked, filename)
+            doc = ops.register(session(), blobs(), current_user, data, checked, filename,
+                       trust=trust_store())
             commit()
         except Conflict as exc:
             session().rollback()  # the warning box above the form says it, with a link

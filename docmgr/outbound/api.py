@@ -4,11 +4,19 @@ from flask import Blueprint, jsonify, request
 from docmgr.core import clock
 from docmgr.core.api import current_user, json_body, listing, roles
 from docmgr.core.auth import Role
-from docmgr.core.errors import ValidationFailed
 from docmgr.core.documents import StoredFile
+from docmgr.core.errors import ValidationFailed
 from docmgr.core.values import parse_int
-from docmgr.core.web import (blobs, commit, file_download, int_arg, page_args, pdf_response,
-                             read_upload, session)
+from docmgr.core.web import (
+    blobs,
+    commit,
+    file_download,
+    int_arg,
+    page_args,
+    pdf_response,
+    read_upload,
+    session,
+)
 from docmgr.outbound import operations as ops
 from docmgr.outbound import register
 from docmgr.outbound.serialize import document_dict

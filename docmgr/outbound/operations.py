@@ -11,13 +11,24 @@ from sqlalchemy.orm import joinedload, selectinload
 from docmgr.core import audit, catalogue, clock, numbering
 from docmgr.core.auth import Organization, Role, Unit, User, require_role, user_in_org
 from docmgr.core.documents import StoredFile, normalise_text, store_pdf
-from docmgr.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from docmgr.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
 from docmgr.core.storage import BlobStore
 from docmgr.core.uploads import CheckedPdf
 from docmgr.core.values import choice, parse_date
 from docmgr.inbound import operations as inbound
-from docmgr.outbound.models import (EDITABLE, DraftVersion, OutgoingDocument, Recipient,
-                                    RouteStep)
+from docmgr.outbound.models import (
+    EDITABLE,
+    DraftVersion,
+    OutgoingDocument,
+    Recipient,
+    RouteStep,
+)
 from docmgr.signing import appearance, engine, placement
 from docmgr.signing import operations as signing
 from docmgr.signing.trust import TrustStore

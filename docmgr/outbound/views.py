@@ -1,9 +1,7 @@
 """Pages of văn bản đi. Thin: parse the form, call one operation, render or redirect."""
 import math
-from datetime import datetime
 
-from flask import (Blueprint, flash, redirect, render_template,
-                   request, url_for)
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -13,8 +11,17 @@ from docmgr.core.documents import StoredFile
 from docmgr.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from docmgr.core.values import parse_int
 from docmgr.core.views import ANY_ROLE, roles_required
-from docmgr.core.web import (blobs, commit, file_download, int_arg, page_args,
-                             page_image_response, pdf_response, read_upload, session)
+from docmgr.core.web import (
+    blobs,
+    commit,
+    file_download,
+    int_arg,
+    page_args,
+    page_image_response,
+    pdf_response,
+    read_upload,
+    session,
+)
 from docmgr.outbound import operations as ops
 from docmgr.outbound import register
 from docmgr.outbound.models import RECIPIENT_LABELS, STATUS_LABELS, OutgoingDocument
@@ -55,15 +62,6 @@ def _pin_refused(exc: PinRefused):
 def outgoing_labels():
     return {"status": STATUS_LABELS, "recipient": RECIPIENT_LABELS, "verdict": VERDICT_LABELS,
             "decision": DECISION_LABELS, "event": EVENT_LABELS}
-
-
-@bp.app_template_filter("isotime")
-def isotime(value) -> str:
-    """An ISO 8601 timestamp from a stored report, shown in local time."""
-    try:
-        return clock.local(datetime.fromisoformat(value)).strftime("%d/%m/%Y %H:%M:%S")
-    except (TypeError, ValueError):
-        return value or ""
 
 
 # --- lists -------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 from pyhanko.pdf_utils import content, generic, images, layout, text
-from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.stamp import StaticStampStyle, TextStampStyle
 
 FONT_PATH = Path(__file__).with_name("fonts") / "NotoSerif-Regular-vi.ttf"

@@ -19,9 +19,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
-from asn1crypto import x509 as asn1_x509
 from PIL import Image
 from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string

@@ -6,8 +6,7 @@ import asyncio
 import urllib.request
 
 from asn1crypto import tsp
-from pyhanko.sign.timestamps import TimeStamper
-from pyhanko.sign.timestamps import TimestampRequestError
+from pyhanko.sign.timestamps import TimeStamper, TimestampRequestError
 
 TIMEOUT_S = 10
 

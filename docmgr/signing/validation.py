@@ -38,11 +38,16 @@ from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
 from pyhanko.sign.fields import MDPPerm, enumerate_sig_fields
 from pyhanko.sign.general import extract_signer_info
 from pyhanko.sign.validation import generic_cms
-from pyhanko.sign.validation.pdf_embedded import (EmbeddedPdfSignature,
-                                                  async_validate_pdf_signature,
-                                                  async_validate_pdf_timestamp)
-from pyhanko.sign.validation.status import (SignatureCoverageLevel, StandardCMSSignatureStatus,
-                                            TimestampSignatureStatus)
+from pyhanko.sign.validation.pdf_embedded import (
+    EmbeddedPdfSignature,
+    async_validate_pdf_signature,
+    async_validate_pdf_timestamp,
+)
+from pyhanko.sign.validation.status import (
+    SignatureCoverageLevel,
+    StandardCMSSignatureStatus,
+    TimestampSignatureStatus,
+)
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from docmgr.core import clock

@@ -1,5 +1,13 @@
 """Pages of chữ ký số: check the signatures of a PDF and read the report in Vietnamese."""
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,9 +18,9 @@ from docmgr.core.views import ANY_ROLE, roles_required
 from docmgr.core.web import blobs, commit, read_upload_bytes, session
 from docmgr.signing import appearance, validation
 from docmgr.signing import operations as signing
-from docmgr.signing.models import OrgSeal, SignatureImage, SigningKey
 from docmgr.signing.api import read_pdf_for_validation
 from docmgr.signing.context import trust_store
+from docmgr.signing.models import OrgSeal, SignatureImage, SigningKey
 
 bp = Blueprint("signing", __name__, template_folder="templates", url_prefix="/signatures")
 

@@ -41,12 +41,15 @@ def test_stored_file_is_byte_identical(api, pdf_bytes):
     assert r.data == pdf_bytes
 
 
-def test_signed_pdf_is_kept_untouched(api):
+def test_signed_pdf_is_kept_untouched_and_its_signatures_checked(api):
     signed = (CORPUS / "signed/vn-congbao/valid/quyet-dinh-798-QD-TTg.pdf").read_bytes()
     doc = api("clerk").post("/api/v1/incoming", data={
         **registration_form(notation="798/QĐ-TTg", sender="Thủ tướng Chính phủ"),
         "file": upload(signed, "qd-798.pdf")}).json
     assert api("clerk").get(f"/api/v1/incoming/{doc['id']}/file").data == signed
+    check = doc["signature_check"]
+    assert check["verdict"] == "untrusted"  # intact, but the Ban Cơ yếu root is not configured
+    assert [s["intact"] for s in check["signatures"]] == [True]
 
 
 def test_duplicate_is_409_with_existing_id(api, pdf_bytes, db):

@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-29 07:00:35.543976
 """
-from alembic import op
 import sqlalchemy as sa
-import docmgr.db
+from alembic import op
 
+import docmgr.db
 
 revision = '0001'
 down_revision = None

@@ -4,10 +4,10 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-29 07:20:07.382103
 """
-from alembic import op
 import sqlalchemy as sa
-import docmgr.db
+from alembic import op
 
+import docmgr.db
 
 revision = '0002'
 down_revision = '0001'

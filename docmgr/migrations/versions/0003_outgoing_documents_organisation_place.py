@@ -4,10 +4,10 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-29 07:25:04.419285
 """
-from alembic import op
 import sqlalchemy as sa
-import docmgr.db
+from alembic import op
 
+import docmgr.db
 
 revision = '0003'
 down_revision = '0002'
