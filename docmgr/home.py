@@ -1,5 +1,5 @@
 """The dashboard: each user's queues with counts, gathered from the slices' operations."""
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
 from docmgr.core.views import ANY_ROLE, roles_required
@@ -17,6 +17,7 @@ def dashboard():
     _, mine = inbound.list_documents(session(), current_user, queue="mine", limit=8,
                                      with_total=False)
     _, recent = inbound.list_documents(session(), current_user, limit=8, with_total=False)
-    outgoing = outbound.queue_counts(session(), current_user)
+    outgoing = outbound.queue_counts(session(), current_user,
+                                     remind_after_hours=current_app.config["REMINDER_HOURS"])
     return render_template("dashboard.html", counts=counts, mine=mine, recent=recent,
                            outgoing=outgoing)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from flask import Response, current_app, g, request, send_file
 
+from docmgr.core import convert
 from docmgr.core.errors import ValidationFailed
 from docmgr.core.previews import page_png
 from docmgr.core.uploads import CheckedPdf, check_pdf
@@ -77,9 +78,13 @@ def read_upload_bytes(field: str = "file") -> tuple[bytes, str]:
     return upload.stream.read(upload_limit() + 1), upload.filename or "tai-lieu"
 
 
-def read_upload(field: str = "file") -> tuple[CheckedPdf, str]:
-    """The uploaded PDF, checked (type, size, integrity), with its original file name."""
+def read_upload(field: str = "file", *, accept_docx: bool = False) -> tuple[CheckedPdf, str]:
+    """The uploaded PDF, checked (type, size, integrity), with its original file name.
+    With ``accept_docx`` a Word file is converted to PDF first (drafts only)."""
     data, filename = read_upload_bytes(field)
+    if accept_docx and len(data) <= upload_limit() and convert.is_docx(data):
+        data = convert.docx_to_pdf(data)
+        filename = filename.rsplit(".", 1)[0] + ".pdf"
     return check_pdf(data, max_bytes=upload_limit()), filename
 
 

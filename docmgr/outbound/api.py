@@ -37,7 +37,7 @@ def _details(doc_id: int, status: int = 200):
 @roles(*ops.DRAFTERS)
 def create():
     data = ops.parse_draft(request.form)
-    checked, filename = read_upload()
+    checked, filename = read_upload(accept_docx=True)
     doc = ops.create_draft(session(), blobs(), current_user(), data, checked, filename)
     commit()
     return _details(doc.id, 201)
@@ -64,7 +64,7 @@ def show(doc_id):
 @bp.post("/drafts/<int:doc_id>/versions")
 @roles(*ops.DRAFTERS)
 def new_version(doc_id):
-    checked, filename = read_upload()
+    checked, filename = read_upload(accept_docx=True)
     ops.add_version(session(), blobs(), current_user(), doc_id, checked, filename,
                     request.form.get("note", ""))
     commit()

@@ -3,7 +3,7 @@ with a yearly number and the organisation's signature → dispatch."""
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -205,16 +205,28 @@ def list_documents(session, actor: User, *, queue: str | None = None, status: st
     return total, items
 
 
-def queue_counts(session, actor: User) -> dict:
+ACTIONABLE = ("to_review", "to_sign", "to_issue")
+
+
+def queue_counts(session, actor: User, *, remind_after_hours: int = 24) -> dict:
+    """Counts for the dashboard, and ``waiting``: what waits for the actor (to review,
+    sign or issue) unchanged for longer than ``remind_after_hours`` — the reminder."""
+    def count(*clauses):
+        return session.scalar(select(func.count()).select_from(OutgoingDocument)
+                              .where(visible_clause(actor), *clauses))
     counts = {}
-    for queue in ("mine", "to_review", "to_sign", "to_issue"):
+    for queue in ("mine", *ACTIONABLE):
         clause = _queue_clause(actor, queue)
-        if clause is False:
-            counts[queue] = 0
-            continue
-        counts[queue] = session.scalar(select(func.count()).select_from(OutgoingDocument)
-                                       .where(visible_clause(actor), clause))
+        counts[queue] = 0 if clause is False else count(clause)
+    actionable = [c for c in (_queue_clause(actor, q) for q in ACTIONABLE) if c is not False]
+    since = clock.now() - timedelta(hours=remind_after_hours)
+    counts["waiting"] = count(or_(*actionable), OutgoingDocument.updated_at < since)
     return counts
+
+
+def waiting_too_long(doc: OutgoingDocument, remind_after_hours: int = 24) -> bool:
+    return (doc.status in ("in_review", "awaiting_signature", "signed")
+            and doc.updated_at < clock.now() - timedelta(hours=remind_after_hours))
 
 
 # --- drafting and review ------------------------------------------------------------------

@@ -58,6 +58,9 @@ def _pin_refused(exc: PinRefused):
     flash(exc.message, "error")
 
 
+bp.add_app_template_global(ops.waiting_too_long, "waiting_too_long")
+
+
 @bp.app_template_global()
 def outgoing_labels():
     return {"status": STATUS_LABELS, "recipient": RECIPIENT_LABELS, "verdict": VERDICT_LABELS,
@@ -144,7 +147,7 @@ def new():
         form = request.form
         try:
             data = _draft_input(form)
-            checked, filename = read_upload()
+            checked, filename = read_upload(accept_docx=True)
             doc = ops.create_draft(session(), blobs(), current_user, data, checked, filename)
             commit()
         except DomainError as exc:
@@ -192,7 +195,7 @@ def show(doc_id):
 @roles_required(*ops.DRAFTERS)
 def new_version(doc_id):
     try:
-        checked, filename = read_upload()
+        checked, filename = read_upload(accept_docx=True)
         version = ops.add_version(session(), blobs(), current_user, doc_id, checked, filename,
                                   request.form.get("note", ""))
         number = version.number

@@ -6,8 +6,12 @@ from sqlalchemy import select
 from docmgr.inbound.models import IncomingDocument
 from docmgr.outbound.models import OutgoingDocument
 from docmgr.signing import placement
-from tests.outbound.conftest import ORG_PIN, PIN, draft_pdf
-from tests.outbound.conftest import keys  # noqa: F401  (the certificates and the seal)
+from tests.outbound.conftest import (
+    ORG_PIN,
+    PIN,
+    draft_pdf,
+    keys,  # noqa: F401  (the certificates and the seal)
+)
 
 try:
     from playwright.sync_api import expect

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from docmgr.core.numbering import Counter
 from tests.conftest import upload
-from tests.outbound.conftest import ORG_PIN, PIN, draft_pdf
+from tests.outbound.conftest import ORG_PIN, PIN, draft_form, draft_pdf
 from tests.signing.checks import pdfsig_report
 
 
@@ -136,7 +136,6 @@ def test_refusals(api, world, keys, new_draft, signed_draft, db):
 
 def test_bad_drafts_are_refused(api, world, keys):
     def post(**overrides):
-        from tests.outbound.conftest import draft_form
         data = {**draft_form(world, **overrides), "file": upload(draft_pdf())}
         return api("specialist").post("/api/v1/drafts", data=data)
     assert post(doc_type="XX").json["error"]["field"] == "doc_type"
@@ -148,8 +147,7 @@ def test_bad_drafts_are_refused(api, world, keys):
     assert post(recipients="[]").json["error"]["field"] == "recipients"
     assert post(recipients=f'["{world.org.code}"]').json["error"]["field"] == "recipients"
     bad_file = api("specialist").post("/api/v1/drafts", data={
-        **__import__("tests.outbound.conftest", fromlist=["x"]).draft_form(world),
-        "file": upload(b"not a pdf")})
+        **draft_form(world), "file": upload(b"not a pdf")})
     assert bad_file.status_code == 400 and bad_file.json["error"]["field"] == "file"
 
 
@@ -192,3 +190,24 @@ def test_batch_signing_with_one_pin(api, world, keys, new_draft):
     assert all(api("leader").get(f"/api/v1/drafts/{i}").json["status"] == "signed" for i in ids)
     assert api("head").get(f"/api/v1/drafts/{not_mine['id']}").json["status"] == \
         "awaiting_signature"
+
+
+def test_reminder_counts_what_waits_too_long(api, world, keys, new_draft, db, browser_login):
+    from datetime import timedelta
+
+    from docmgr.core import clock
+    from docmgr.core.auth import User
+    from docmgr.outbound import operations as ops
+    from docmgr.outbound.models import OutgoingDocument
+    doc = new_draft(reviewer_ids="")
+    api("specialist").post(f"/api/v1/drafts/{doc['id']}/submit")
+    with db.transaction() as s:
+        leader = s.get(User, world.users["leader"].id)
+        assert ops.queue_counts(s, leader)["waiting"] == 0
+        s.get(OutgoingDocument, doc["id"]).updated_at = clock.now() - timedelta(hours=30)
+    with db.transaction() as s:
+        leader = s.get(User, world.users["leader"].id)
+        assert ops.queue_counts(s, leader)["waiting"] == 1
+        assert ops.queue_counts(s, leader, remind_after_hours=48)["waiting"] == 0
+    page = browser_login("leader").get("/").data.decode()
+    assert "Chờ quá 24 giờ" in page

@@ -4,8 +4,12 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 
 from docmgr.signing import appearance, engine, placement
 from docmgr.signing.timestamps import timestamper
-from tests.signing.checks import (assert_both_validators_accept, extracted_text,
-                                  pyhanko_statuses, words_with_boxes)
+from tests.signing.checks import (
+    assert_both_validators_accept,
+    extracted_text,
+    pyhanko_statuses,
+    words_with_boxes,
+)
 
 NAME = "Phạm Minh Quang"
 ISSUED_VALUES = {engine.FIELD_NUMBER: "12/QĐ-UBND",
@@ -58,13 +62,13 @@ def test_a_page_added_after_signing_is_not_permitted(prepared, pictures, leader_
                                                      trust_roots):
     from io import BytesIO
 
+    from pyhanko.pdf_utils.generic import StreamObject
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.writer import PageObject
     signed = engine.sign_personal(prepared, leader_credential, pictures[0])
     writer = IncrementalPdfFileWriter(BytesIO(signed), strict=False)
-    writer.insert_page(PageObject(contents=writer.add_object(
-        __import__("pyhanko.pdf_utils.generic", fromlist=["x"]).StreamObject(stream_data=b"")),
-        media_box=[0, 0, 595, 842]))
+    writer.insert_page(PageObject(contents=writer.add_object(StreamObject(stream_data=b"")),
+                                  media_box=[0, 0, 595, 842]))
     out = BytesIO()
     writer.write(out)
     (status,) = pyhanko_statuses(out.getvalue(), trust_roots)
