@@ -9,6 +9,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -25,6 +26,7 @@ STATUS_LABELS = {
     "rejected": "Đã trả lại",
 }
 OPEN_STATUSES = ("registered", "assigned", "in_progress")
+OPEN_FILTER = "status IN ('registered', 'assigned', 'in_progress')"
 
 ROLE_LABELS = {"main": "Xử lý chính", "cooperate": "Phối hợp", "info": "Nhận để biết"}
 
@@ -38,6 +40,11 @@ class IncomingDocument(DocumentColumns, Base):
         Index("ix_incoming_org_created", "org_id", "created_at"),
         Index("ix_incoming_org_arrival_date", "org_id", "arrival_date"),
         Index("ix_incoming_org_year_secrecy", "org_id", "arrival_year", "secrecy"),
+        Index("ix_incoming_classified", "org_id", "arrival_year",
+              postgresql_where=text("secrecy <> 'normal'"),
+              sqlite_where=text("secrecy <> 'normal'")),
+        Index("ix_incoming_open", "org_id", "arrival_year", "arrival_number",
+              postgresql_where=text(OPEN_FILTER), sqlite_where=text(OPEN_FILTER)),
     )
 
     arrival_year: Mapped[int] = mapped_column(Integer)
@@ -69,6 +76,10 @@ class Assignment(Base):
     __table_args__ = (
         Index("ix_assign_user_active", "user_id", "active"),
         Index("ix_assign_unit_active", "unit_id", "active"),
+        Index("ix_assign_user_document", "user_id", "document_id",
+              postgresql_where=text("active"), sqlite_where=text("active")),
+        Index("ix_assign_unit_document", "unit_id", "document_id",
+              postgresql_where=text("active"), sqlite_where=text("active")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("incoming_documents.id"), index=True)
