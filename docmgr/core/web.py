@@ -88,6 +88,17 @@ def read_upload(field: str = "file", *, accept_docx: bool = False) -> tuple[Chec
     return check_pdf(data, max_bytes=upload_limit()), filename
 
 
+def read_attachments(field: str = "attachments") -> list[tuple[CheckedPdf, str]]:
+    """Every non-empty file sent under ``field`` (a multiple file input), checked as PDFs."""
+    checked = []
+    for upload in request.files.getlist(field):
+        if not upload.filename:
+            continue
+        data = upload.stream.read(upload_limit() + 1)
+        checked.append((check_pdf(data, max_bytes=upload_limit()), upload.filename))
+    return checked
+
+
 def pdf_response(stored, *, download: bool = False):
     """A stored PDF, byte for byte, with an ETag (files never change)."""
     return send_file(blobs().path(stored.sha256), mimetype="application/pdf",

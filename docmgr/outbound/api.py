@@ -14,6 +14,7 @@ from docmgr.core.web import (
     int_arg,
     page_args,
     pdf_response,
+    read_attachments,
     read_upload,
     session,
 )
@@ -38,7 +39,8 @@ def _details(doc_id: int, status: int = 200):
 def create():
     data = ops.parse_draft(request.form)
     checked, filename = read_upload(accept_docx=True)
-    doc = ops.create_draft(session(), blobs(), current_user(), data, checked, filename)
+    doc = ops.create_draft(session(), blobs(), current_user(), data, checked, filename,
+                           read_attachments())
     commit()
     return _details(doc.id, 201)
 
@@ -152,6 +154,12 @@ def file(doc_id):
     """The final signed PDF once signed or issued; the current draft version before."""
     doc = ops.get_visible(session(), current_user(), doc_id)
     return pdf_response(session().get(StoredFile, doc.signed_file_id or doc.file_id))
+
+
+@bp.get("/outgoing/<int:doc_id>/attachments/<int:attachment_id>")
+@roles(*ANY)
+def attachment(doc_id, attachment_id):
+    return pdf_response(ops.attachment_file(session(), current_user(), doc_id, attachment_id))
 
 
 @bp.get("/registers/outgoing")

@@ -75,6 +75,8 @@ class OutgoingDocument(DocumentColumns, Base):
         back_populates="document", lazy="raise", order_by="RouteStep.position")
     recipients: Mapped[list["Recipient"]] = relationship(
         back_populates="document", lazy="raise", order_by="Recipient.id")
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="document", lazy="raise", order_by="Attachment.position")
 
 
 class DraftVersion(Base):
@@ -124,3 +126,21 @@ class Recipient(Base):
 
     document: Mapped[OutgoingDocument] = relationship(back_populates="recipients", lazy="raise")
     org: Mapped[Organization | None] = relationship(lazy="raise")
+
+
+class Attachment(Base):
+    """A file that travels with the document but is not part of its PDF (tài liệu kèm
+    theo). At issue it gets the organisation's text-only signature (ND30 Phụ lục I)."""
+    __tablename__ = "outgoing_attachments"
+    __table_args__ = (UniqueConstraint("document_id", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("outgoing_documents.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    signed_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+
+    document: Mapped[OutgoingDocument] = relationship(back_populates="attachments",
+                                                      lazy="raise")
+    file: Mapped[StoredFile] = relationship(foreign_keys=[file_id], lazy="raise")
+    signed_file: Mapped[StoredFile | None] = relationship(foreign_keys=[signed_file_id],
+                                                          lazy="raise")

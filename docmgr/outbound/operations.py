@@ -24,6 +24,7 @@ from docmgr.core.values import choice, parse_date
 from docmgr.inbound import operations as inbound
 from docmgr.outbound.models import (
     EDITABLE,
+    Attachment,
     DraftVersion,
     OutgoingDocument,
     Recipient,
@@ -142,7 +143,9 @@ def _loaders():
             selectinload(OutgoingDocument.versions).joinedload(DraftVersion.file),
             selectinload(OutgoingDocument.versions).joinedload(DraftVersion.uploaded_by),
             selectinload(OutgoingDocument.route).joinedload(RouteStep.reviewer),
-            selectinload(OutgoingDocument.recipients).joinedload(Recipient.org))
+            selectinload(OutgoingDocument.recipients).joinedload(Recipient.org),
+            selectinload(OutgoingDocument.attachments).joinedload(Attachment.file),
+            selectinload(OutgoingDocument.attachments).joinedload(Attachment.signed_file))
 
 
 def get_visible(session, actor: User, doc_id: int, *, with_details: bool = False,
@@ -232,7 +235,8 @@ def waiting_too_long(doc: OutgoingDocument, remind_after_hours: int = 24) -> boo
 # --- drafting and review ------------------------------------------------------------------
 
 def create_draft(session, blobs: BlobStore, actor: User, data: DraftInput, upload: CheckedPdf,
-                 filename: str) -> OutgoingDocument:
+                 filename: str, attachments: list[tuple[CheckedPdf, str]] = ()
+                 ) -> OutgoingDocument:
     require_role(actor, *DRAFTERS)
     signer = user_in_org(session, actor.org_id, data.signer_id)
     if signer.role not in SIGNERS:
@@ -260,9 +264,13 @@ def create_draft(session, blobs: BlobStore, actor: User, data: DraftInput, uploa
     for position, reviewer in enumerate(reviewers):
         session.add(RouteStep(document_id=doc.id, position=position, reviewer_id=reviewer.id))
     _add_recipients(session, doc, data.recipients)
+    for position, (attached, name) in enumerate(attachments, start=1):
+        kept = store_pdf(session, blobs, attached, filename=name, org_id=actor.org_id,
+                         user_id=actor.id)
+        session.add(Attachment(document_id=doc.id, position=position, file_id=kept.id))
     session.flush()
     audit.record(session, "outgoing.drafted", actor=actor, obj=doc, subject=doc.subject,
-                 sha256=stored.sha256)
+                 sha256=stored.sha256, attachments=len(attachments))
     return doc
 
 
@@ -538,6 +546,7 @@ def issue(session, blobs: BlobStore, actor: User, doc_id: int, pin: str, *,
     final = engine.fill_and_seal(signed, credential, seal_picture, values,
                                  timestamper=timestamper)
     stored = _store_signed(session, blobs, doc, final, actor, "phat-hanh")
+    _sign_attachments(session, blobs, doc, credential, notation, moment, actor, timestamper)
     doc.status, doc.register, doc.year, doc.number = "issued", register, day.year, number
     doc.notation, doc.doc_date, doc.issued_at, doc.issued_by_id = notation, day, moment, actor.id
     doc.signed_file_id = stored.id
@@ -546,6 +555,35 @@ def issue(session, blobs: BlobStore, actor: User, doc_id: int, pin: str, *,
     audit.record(session, "outgoing.issued", actor=actor, obj=doc, number=number,
                  notation=notation, register=register, sha256=stored.sha256)
     return doc
+
+
+def _sign_attachments(session, blobs, doc, credential, notation: str, moment, actor,
+                      timestamper) -> None:
+    """ND30 Phụ lục I: an attachment in a separate file carries the organisation's
+    signature as text at the top right of page 1 — the main document's số, ký hiệu and
+    the signing time (ISO 8601, +07:00)."""
+    stamp = [notation, clock.local(moment).isoformat(timespec="seconds")]
+    for attachment in session.scalars(select(Attachment).where(
+            Attachment.document_id == doc.id).order_by(Attachment.position)):
+        original = session.get(StoredFile, attachment.file_id)
+        signed = engine.sign_text(blobs.get(original.sha256), credential, stamp,
+                                  timestamper=timestamper)
+        digest = blobs.put(signed)
+        kept = StoredFile(org_id=doc.org_id, sha256=digest, filename=original.filename,
+                          size=len(signed), page_count=original.page_count,
+                          has_signatures=True, uploaded_by_id=actor.id)
+        session.add(kept)
+        session.flush()
+        attachment.signed_file_id = kept.id
+
+
+def attachment_file(session, actor: User, doc_id: int, attachment_id: int) -> StoredFile:
+    """An attachment of a visible document: the signed file once issued, else the draft."""
+    doc = get_visible(session, actor, doc_id)
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.document_id != doc.id:
+        raise NotFound("Không tìm thấy tài liệu kèm theo.")
+    return session.get(StoredFile, attachment.signed_file_id or attachment.file_id)
 
 
 def _dispatch(session, doc: OutgoingDocument, org: Organization, stored: StoredFile) -> None:

@@ -36,6 +36,9 @@ def document_dict(doc: OutgoingDocument, *, details: bool = False, dispatch=None
                           and doc.current_step == s.position}
                          for s in doc.route]
         data["recipients"] = [r.name for r in doc.recipients]
+        data["attachments"] = [{"id": a.id, "position": a.position, "filename": a.file.filename,
+                                "signed": a.signed_file_id is not None}
+                               for a in doc.attachments]
         data["signature_report"] = doc.signature_report
     if dispatch is not None:
         data["dispatch"] = [{**row, "sent_at": _moment(row["sent_at"])} for row in dispatch]

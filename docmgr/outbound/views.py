@@ -19,6 +19,7 @@ from docmgr.core.web import (
     page_args,
     page_image_response,
     pdf_response,
+    read_attachments,
     read_upload,
     session,
 )
@@ -148,7 +149,8 @@ def new():
         try:
             data = _draft_input(form)
             checked, filename = read_upload(accept_docx=True)
-            doc = ops.create_draft(session(), blobs(), current_user, data, checked, filename)
+            doc = ops.create_draft(session(), blobs(), current_user, data, checked,
+                                   filename, read_attachments())
             commit()
         except DomainError as exc:
             _fail(exc)
@@ -405,6 +407,13 @@ def file(doc_id):
 
 
 # --- sổ đăng ký văn bản đi -------------------------------------------------------------------
+
+@bp.get("/<int:doc_id>/attachments/<int:attachment_id>")
+@roles_required(*ANY_ROLE)
+def attachment(doc_id, attachment_id):
+    return pdf_response(ops.attachment_file(session(), current_user, doc_id, attachment_id),
+                        download=request.args.get("download") == "1")
+
 
 @bp.get("/register")
 @roles_required(*register.READERS)

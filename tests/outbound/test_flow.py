@@ -211,3 +211,33 @@ def test_reminder_counts_what_waits_too_long(api, world, keys, new_draft, db, br
         assert ops.queue_counts(s, leader, remind_after_hours=48)["waiting"] == 0
     page = browser_login("leader").get("/").data.decode()
     assert "Chờ quá 24 giờ" in page
+
+
+def test_attachments_get_the_organisation_text_signature(api, world, keys, tmp_path):
+    from docmgr.demo import sample_pdf
+    from tests.signing.checks import extracted_text
+    annex = sample_pdf(["PHU LUC", "Danh sach don vi"], pages=2)
+    r = api("specialist").post("/api/v1/drafts", data={
+        **draft_form(world, reviewer_ids=""), "file": upload(draft_pdf()),
+        "attachments": [upload(annex, "phu-luc-1.pdf"), upload(annex + b"\n", "phu-luc-2.pdf")]})
+    assert r.status_code == 201, r.json
+    doc = r.json
+    assert [a["filename"] for a in doc["attachments"]] == ["phu-luc-1.pdf", "phu-luc-2.pdf"]
+    url = f"/api/v1/drafts/{doc['id']}"
+    api("specialist").post(f"{url}/submit")
+    api("leader").post(f"{url}/sign", json={"pin": PIN})
+    issued = api("clerk").post(f"{url}/issue", json={"pin": ORG_PIN}).json
+    assert all(a["signed"] for a in issued["attachments"])
+    first = issued["attachments"][0]["id"]
+    signed = api("specialist").get(f"/api/v1/outgoing/{doc['id']}/attachments/{first}").data
+    assert signed.startswith(annex)  # the original bytes, then the signature revision
+    poppler = pdfsig_report(signed, tmp_path)
+    assert [s["Signature Validation"] for s in poppler] == ["Signature is Valid."]
+    text = extracted_text(signed, tmp_path)
+    assert issued["notation"] in text and "+07:00" in text
+    bad = api("specialist").post("/api/v1/drafts", data={
+        **draft_form(world), "file": upload(draft_pdf()),
+        "attachments": [upload(b"not a pdf", "x.pdf")]})
+    assert bad.status_code == 400
+    assert api("other_clerk").get(
+        f"/api/v1/outgoing/{doc['id']}/attachments/{first}").status_code == 404
