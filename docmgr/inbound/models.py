@@ -76,9 +76,9 @@ class Assignment(Base):
     __table_args__ = (
         Index("ix_assign_user_active", "user_id", "active"),
         Index("ix_assign_unit_active", "unit_id", "active"),
-        Index("ix_assign_user_document", "user_id", "document_id",
+        Index("ix_assign_user_document", "user_id", "document_id", "role",
               postgresql_where=text("active"), sqlite_where=text("active")),
-        Index("ix_assign_unit_document", "unit_id", "document_id",
+        Index("ix_assign_unit_document", "unit_id", "document_id", "role",
               postgresql_where=text("active"), sqlite_where=text("active")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,8 +18,11 @@ INDEXES = [
      "secrecy <> 'normal'"),
     ("ix_incoming_open", "incoming_documents", ["org_id", "arrival_year", "arrival_number"],
      OPEN),
-    ("ix_assign_user_document", "incoming_assignments", ["user_id", "document_id"], "active"),
-    ("ix_assign_unit_document", "incoming_assignments", ["unit_id", "document_id"], "active"),
+    # role last, so "handled by me" (main/cooperate) is answered from the index alone
+    ("ix_assign_user_document", "incoming_assignments", ["user_id", "document_id", "role"],
+     "active"),
+    ("ix_assign_unit_document", "incoming_assignments", ["unit_id", "document_id", "role"],
+     "active"),
 ]
 
 
