@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from docmgr.core import audit
 from docmgr.core.auth import LoginRefused, Role, authenticate
+from docmgr.core.errors import DomainError
 from docmgr.core.forms import LoginForm
 from docmgr.core.web import commit, page_args, session
 
@@ -38,6 +39,26 @@ def roles_required(*allowed):
 
 
 ANY_ROLE = tuple(Role)
+
+
+def refuse(exc: DomainError) -> None:
+    """A refused operation: nothing of it is kept, the reason is shown."""
+    session().rollback()
+    flash(exc.message, "error")
+
+
+def perform(action, success, back_to: str):
+    """A form post on a document page: run one operation, commit and say ``success`` (a
+    sentence, or a function of the operation's result), or show why it was refused; then
+    return to the page."""
+    try:
+        result = action()
+        message = success(result) if callable(success) else success
+        commit()
+        flash(message, "success")
+    except DomainError as exc:
+        refuse(exc)
+    return redirect(back_to)
 
 
 def _safe_next(target: str | None) -> str:

@@ -7,7 +7,7 @@ from docmgr.core import clock
 from docmgr.core.auth import Role, Unit, User
 from docmgr.core.errors import Conflict, DomainError
 from docmgr.core.values import parse_date, parse_int
-from docmgr.core.views import ANY_ROLE, roles_required
+from docmgr.core.views import ANY_ROLE, perform, refuse, roles_required
 from docmgr.core.web import (
     blobs,
     commit,
@@ -25,11 +25,6 @@ from docmgr.inbound.models import STATUS_LABELS
 from docmgr.signing.context import trust_store
 
 bp = Blueprint("inbound", __name__, template_folder="templates", url_prefix="/incoming")
-
-
-def _fail(exc: DomainError):
-    session().rollback()
-    flash(exc.message, "error")
 
 
 @bp.get("/")
@@ -63,7 +58,7 @@ def new():
             session().rollback()  # the warning box above the form says it, with a link
             duplicate = {"id": exc.extra.get("id"), "message": exc.message}
         except DomainError as exc:
-            _fail(exc)
+            refuse(exc)
             error_field = exc.field
         else:
             flash(f"Đã vào sổ văn bản đến số {doc.arrival_number}: {doc.notation}.", "success")
@@ -136,32 +131,23 @@ def assign(doc_id):
         commit()
         flash("Đã chuyển xử lý văn bản.", "success")
     except DomainError as exc:
-        _fail(exc)
+        refuse(exc)
     return redirect(url_for(".show", doc_id=doc_id))
 
 
 @bp.post("/<int:doc_id>/start")
 @roles_required(*ANY_ROLE)
 def start(doc_id):
-    try:
-        ops.start(session(), current_user, doc_id)
-        commit()
-        flash("Đã nhận xử lý văn bản.", "success")
-    except DomainError as exc:
-        _fail(exc)
-    return redirect(url_for(".show", doc_id=doc_id))
+    return perform(lambda: ops.start(session(), current_user, doc_id),
+                   "Đã nhận xử lý văn bản.", url_for(".show", doc_id=doc_id))
 
 
 @bp.post("/<int:doc_id>/complete")
 @roles_required(*ANY_ROLE)
 def complete(doc_id):
-    try:
-        ops.complete(session(), current_user, doc_id, request.form.get("note", ""))
-        commit()
-        flash("Đã hoàn thành xử lý văn bản.", "success")
-    except DomainError as exc:
-        _fail(exc)
-    return redirect(url_for(".show", doc_id=doc_id))
+    return perform(lambda: ops.complete(session(), current_user, doc_id,
+                                        request.form.get("note", "")),
+                   "Đã hoàn thành xử lý văn bản.", url_for(".show", doc_id=doc_id))
 
 
 @bp.post("/<int:doc_id>/accept")
@@ -174,7 +160,7 @@ def accept(doc_id):
         commit()
         flash(f"Đã tiếp nhận và vào sổ văn bản đến số {number}: {notation}.", "success")
     except DomainError as exc:
-        _fail(exc)
+        refuse(exc)
     return redirect(url_for(".show", doc_id=doc_id))
 
 
@@ -187,7 +173,7 @@ def reject(doc_id):
         commit()
         flash("Đã trả lại văn bản cho nơi gửi.", "success")
     except DomainError as exc:
-        _fail(exc)
+        refuse(exc)
     return redirect(url_for(".show", doc_id=doc_id))
 
 

@@ -10,7 +10,7 @@ from docmgr.core.auth import Organization, Role, User
 from docmgr.core.documents import StoredFile
 from docmgr.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from docmgr.core.values import parse_int
-from docmgr.core.views import ANY_ROLE, roles_required
+from docmgr.core.views import ANY_ROLE, perform, refuse, roles_required
 from docmgr.core.web import (
     blobs,
     commit,
@@ -46,11 +46,6 @@ EVENT_LABELS = {
     "outgoing.issued": "cấp số, ký số cơ quan và phát hành",
 }
 DECISION_LABELS = {"approved": "Đồng ý", "returned": "Trả lại"}
-
-
-def _fail(exc: DomainError):
-    session().rollback()
-    flash(exc.message, "error")
 
 
 def _pin_refused(exc: PinRefused):
@@ -153,7 +148,7 @@ def new():
                                    filename, read_attachments())
             commit()
         except DomainError as exc:
-            _fail(exc)
+            refuse(exc)
             error_field, status = exc.field, 400
         else:
             flash("Đã tạo dự thảo. Kiểm tra lại rồi bấm “Trình” để gửi xem xét.", "success")
@@ -204,48 +199,34 @@ def new_version(doc_id):
         commit()
         flash(f"Đã tải lên phiên bản {number}.", "success")
     except DomainError as exc:
-        _fail(exc)
+        refuse(exc)
     return redirect(url_for(".show", doc_id=doc_id))
 
 
 @bp.post("/<int:doc_id>/submit")
 @roles_required(*ops.DRAFTERS)
 def submit(doc_id):
-    try:
-        doc = ops.submit(session(), current_user, doc_id)
-        waiting = doc.status
-        commit()
-        flash("Đã trình ký." if waiting == "awaiting_signature" else "Đã trình xem xét.",
-              "success")
-    except DomainError as exc:
-        _fail(exc)
-    return redirect(url_for(".show", doc_id=doc_id))
+    return perform(lambda: ops.submit(session(), current_user, doc_id),
+                   lambda doc: "Đã trình ký." if doc.status == "awaiting_signature"
+                   else "Đã trình xem xét.", url_for(".show", doc_id=doc_id))
 
 
 @bp.post("/<int:doc_id>/approve")
 @roles_required(*ANY_ROLE)
 def approve(doc_id):
-    try:
-        doc = ops.approve(session(), current_user, doc_id, request.form.get("comment", ""))
-        to_signer = doc.status == "awaiting_signature"
-        commit()
-        flash("Đã đồng ý; dự thảo chuyển " + ("người ký." if to_signer
-                                              else "người xem xét tiếp theo."), "success")
-    except DomainError as exc:
-        _fail(exc)
-    return redirect(url_for(".show", doc_id=doc_id))
+    return perform(
+        lambda: ops.approve(session(), current_user, doc_id, request.form.get("comment", "")),
+        lambda doc: "Đã đồng ý; dự thảo chuyển " + (
+            "người ký." if doc.status == "awaiting_signature" else "người xem xét tiếp theo."),
+        url_for(".show", doc_id=doc_id))
 
 
 @bp.post("/<int:doc_id>/return")
 @roles_required(*ANY_ROLE)
 def return_draft(doc_id):
-    try:
-        ops.return_draft(session(), current_user, doc_id, request.form.get("comment", ""))
-        commit()
-        flash("Đã trả lại dự thảo cho người soạn thảo.", "success")
-    except DomainError as exc:
-        _fail(exc)
-    return redirect(url_for(".show", doc_id=doc_id))
+    return perform(lambda: ops.return_draft(session(), current_user, doc_id,
+                                            request.form.get("comment", "")),
+                   "Đã trả lại dự thảo cho người soạn thảo.", url_for(".show", doc_id=doc_id))
 
 
 @bp.post("/<int:doc_id>/issue")
@@ -260,7 +241,7 @@ def issue(doc_id):
     except PinRefused as exc:
         _pin_refused(exc)
     except DomainError as exc:
-        _fail(exc)
+        refuse(exc)
     return redirect(url_for(".show", doc_id=doc_id))
 
 
@@ -327,7 +308,7 @@ def sign(doc_id):
         _pin_refused(exc)
         status = 403
     except DomainError as exc:
-        _fail(exc)
+        refuse(exc)
         status = exc.status
         if exc.field == "page":
             chosen = None  # back to the proposal rather than repeat an impossible place
@@ -355,7 +336,7 @@ def sign_batch():
             _pin_refused(exc)
             status = 403
         except DomainError as exc:
-            _fail(exc)
+            refuse(exc)
             status = exc.status
     total, items = ops.list_documents(session(), current_user, queue="to_sign",
                                       limit=BATCH_LIMIT)
