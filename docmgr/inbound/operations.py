@@ -6,7 +6,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from docmgr.core import audit, catalogue, clock, numbering
-from docmgr.core.auth import Role, User, require_role, unit_in_org, user_in_org
+from docmgr.core.auth import Role, Unit, User, require_role, unit_in_org, user_in_org
 from docmgr.core.documents import StoredFile, normalise_text, store_pdf
 from docmgr.core.errors import (
     Conflict,
@@ -362,6 +362,20 @@ def assign(session, actor: User, doc_id: int, *, user_id: int | None = None,
                  to_unit=target_unit.name if target_unit else None,
                  deadline=deadline.isoformat() if deadline else None, note=assignment.note)
     return assignment
+
+
+def assignable_targets(session, actor: User) -> tuple[list[User], list[Unit]]:
+    """Whom the actor may hand a document to: anyone and any unit of the organisation;
+    a unit head only the members of the unit."""
+    people = select(User).where(User.org_id == actor.org_id, User.active,
+                                User.role != Role.ADMIN)
+    if actor.role == Role.HEAD:
+        people = people.where(User.unit_id == actor.unit_id)
+        units = []
+    else:
+        units = session.scalars(select(Unit).where(Unit.org_id == actor.org_id)
+                                .order_by(Unit.name)).all()
+    return session.scalars(people.order_by(User.full_name)).all(), units
 
 
 def _check_head_may_pass_on(actor: User, active: list[Assignment], target: User | None):

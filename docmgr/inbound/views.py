@@ -1,10 +1,9 @@
 """Pages of văn bản đến. Thin: parse the form, call one operation, render or redirect."""
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from docmgr.core import clock
-from docmgr.core.auth import Role, Unit, User
+from docmgr.core.auth import Role
 from docmgr.core.errors import Conflict, DomainError
 from docmgr.core.values import parse_date, parse_int
 from docmgr.core.views import ANY_ROLE, perform, refuse, roles_required
@@ -100,16 +99,8 @@ def check_duplicate():
 def show(doc_id):
     doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
     actions = ops.allowed_actions(session(), current_user, doc)
-    people = units = []
-    if "assign" in actions:
-        people_query = select(User).where(User.org_id == current_user.org_id, User.active,
-                                          User.role != Role.ADMIN)
-        if current_user.role == Role.HEAD:
-            people_query = people_query.where(User.unit_id == current_user.unit_id)
-        people = session().scalars(people_query.order_by(User.full_name)).all()
-        units = session().scalars(select(Unit).where(Unit.org_id == current_user.org_id)
-                                  .order_by(Unit.name)).all() \
-            if current_user.role != Role.HEAD else []
+    people, units = (ops.assignable_targets(session(), current_user)
+                     if "assign" in actions else ([], []))
     return render_template("inbound/show.html", doc=doc, actions=actions, people=people,
                            units=units, events=ops.timeline(session(), doc),
                            overdue=ops.is_overdue(doc))

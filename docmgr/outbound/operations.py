@@ -274,6 +274,19 @@ def create_draft(session, blobs: BlobStore, actor: User, data: DraftInput, uploa
     return doc
 
 
+def draft_choices(session, actor: User) -> tuple[list[User], list[User], list[Organization]]:
+    """Who may sign (leaders, heads), who may review (anyone but the author and admins)
+    and which other organisations on this system may receive."""
+    people = select(User).where(User.org_id == actor.org_id, User.active)
+    signers = session.scalars(people.where(User.role.in_(SIGNERS))
+                              .order_by(User.role.desc(), User.full_name)).all()
+    reviewers = session.scalars(people.where(User.role != Role.ADMIN, User.id != actor.id)
+                                .order_by(User.full_name)).all()
+    orgs = session.scalars(select(Organization).where(Organization.id != actor.org_id)
+                           .order_by(Organization.name)).all()
+    return signers, reviewers, orgs
+
+
 def _add_recipients(session, doc: OutgoingDocument, names: tuple[str, ...]) -> None:
     orgs = {o.code: o for o in session.scalars(
         select(Organization).where(Organization.code.in_(names)))}

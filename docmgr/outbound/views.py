@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from docmgr.core import clock
-from docmgr.core.auth import Organization, Role, User
+from docmgr.core.auth import Role, User
 from docmgr.core.documents import StoredFile
 from docmgr.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from docmgr.core.values import parse_int
@@ -97,15 +97,7 @@ def _queues_for(user: User) -> dict:
 # --- drafting ----------------------------------------------------------------------------
 
 def _form_choices():
-    org_users = select(User).where(User.org_id == current_user.org_id, User.active)
-    signers = session().scalars(org_users.where(User.role.in_(ops.SIGNERS))
-                                .order_by(User.role.desc(), User.full_name)).all()
-    reviewers = session().scalars(org_users.where(User.role != Role.ADMIN,
-                                                  User.id != current_user.id)
-                                  .order_by(User.full_name)).all()
-    orgs = session().scalars(select(Organization).where(Organization.id != current_user.org_id)
-                             .order_by(Organization.name)).all()
-    return signers, reviewers, orgs
+    return ops.draft_choices(session(), current_user)
 
 
 def _draft_defaults(signers, reviewers) -> dict:
