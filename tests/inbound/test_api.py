@@ -7,6 +7,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from docmgr.core import clock
 from docmgr.core.documents import StoredFile
 from docmgr.inbound.models import IncomingDocument
 from docmgr.inbound.register import COLUMNS
@@ -19,15 +20,15 @@ def register(api, pdf, who="clerk", **fields):
 
 
 def test_register_answers_the_document(api, pdf_bytes):
-    r = register(api, pdf_bytes, urgency="urgent", due_date="2026-12-31",
-                 received_via="paper")
+    due = (clock.today() + timedelta(days=30)).isoformat()
+    r = register(api, pdf_bytes, urgency="urgent", due_date=due, received_via="paper")
     assert r.status_code == 201, r.json
     doc = r.json
     assert doc["arrival_number"] == 1 and doc["status"] == "registered"
     assert doc["sender"] == "Sở Tài chính tỉnh Quảng Ngãi" and doc["doc_type"] == "BC"
     assert doc["urgency"] == "urgent" and doc["received_via"] == "paper"
-    assert doc["arrival_date"] == date.today().isoformat() or doc["arrival_date"]
-    assert doc["deadline"] == "2026-12-31" and doc["overdue"] is False
+    assert doc["arrival_date"] == clock.today().isoformat()  # the office's (UTC+7) date
+    assert doc["deadline"] == due and doc["overdue"] is False
     second = register(api, pdf_bytes, notation="413/STC-NS")
     assert second.json["arrival_number"] == 2
     got = api("clerk").get(f"/api/v1/incoming/{doc['id']}")
@@ -141,7 +142,7 @@ def test_list_paginates_and_filters(api, pdf_bytes):
 
 def test_assign_start_complete(api, pdf_bytes, world):
     doc = register(api, pdf_bytes).json
-    deadline = (date.today() + timedelta(days=5)).isoformat()
+    deadline = (clock.today() + timedelta(days=5)).isoformat()
     r = api("leader").post(f"/api/v1/incoming/{doc['id']}/assignments", json={
         "unit_id": world.units["KT"].id, "role": "main", "deadline": deadline,
         "note": "Phòng Kinh tế chủ trì"})
@@ -200,9 +201,9 @@ def test_reassign_replaces_the_main_handler(api, pdf_bytes, world):
 
 def test_overdue_is_computed(api, pdf_bytes, db):
     doc = register(api, pdf_bytes, due_date="2026-11-05").json
-    assert doc["overdue"] is (date.fromisoformat("2026-11-05") < date.today())
+    assert doc["overdue"] is (date.fromisoformat("2026-11-05") < clock.today())
     with db.transaction() as s:
-        s.get(IncomingDocument, doc["id"]).deadline = date.today() - timedelta(days=1)
+        s.get(IncomingDocument, doc["id"]).deadline = clock.today() - timedelta(days=1)
     got = api("leader").get(f"/api/v1/incoming/{doc['id']}").json
     assert got["overdue"] is True
     assert api("leader").get("/api/v1/incoming?queue=overdue").json["total"] == 1
@@ -225,7 +226,7 @@ def test_confidential_documents_are_hidden(api, pdf_bytes, world):
     assert api("specialist").get("/api/v1/incoming").json["total"] == 2
     assert api("head_vx").get(f"/api/v1/incoming/{secret['id']}").status_code == 404
     exported = api("clerk2").get("/api/v1/registers/incoming?year=%d&format=csv"
-                                 % date.today().year).data.decode("utf-8-sig")
+                                 % clock.today().year).data.decode("utf-8-sig")
     assert "1/M-CA" not in exported and "2/STC" in exported
 
 
@@ -243,7 +244,7 @@ def test_register_export_csv_and_xlsx(api, pdf_bytes, world):
     doc = register(api, pdf_bytes, urgency="express").json
     api("leader").post(f"/api/v1/incoming/{doc['id']}/assignments",
                        json={"unit_id": world.units["KT"].id})
-    year = date.today().year
+    year = clock.today().year
     r = api("clerk").get(f"/api/v1/registers/incoming?year={year}&format=csv")
     assert r.status_code == 200 and r.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))

@@ -1,8 +1,8 @@
 """Outgoing documents through the API: the whole route, every refusal, and the file."""
-from datetime import date
 
 from sqlalchemy import func, select
 
+from docmgr.core import clock
 from docmgr.core.numbering import Counter
 from tests.conftest import upload
 from tests.outbound.conftest import ORG_PIN, PIN, draft_form, draft_pdf
@@ -43,9 +43,9 @@ def test_route_review_return_resubmit_sign_issue_dispatch(api, world, keys, new_
     issued = api("clerk").post(f"{url}/issue", json={"pin": ORG_PIN})
     assert issued.status_code == 200, issued.json
     body = issued.json
-    year = date.today().year
+    year = clock.today().year
     assert body["status"] == "issued" and body["number"] == 1
-    assert body["notation"] == "01/QĐ-VP" and body["doc_date"] == date.today().isoformat()
+    assert body["notation"] == "01/QĐ-VP" and body["doc_date"] == clock.today().isoformat()
     assert body["id"] == doc["id"]
     report = body["signature_report"]["signatures"]
     assert [s["intact"] for s in report] == [True, True]
@@ -92,7 +92,7 @@ def test_recipient_can_reject_with_reason(api, world, signed_draft):
 
 
 def test_notations_per_nd30(api, world, signed_draft):
-    year = date.today().year
+    year = clock.today().year
     cases = [
         ({"doc_type": "CV"}, "01/VP-KT"),          # công văn: body - drafting unit
         ({"doc_type": "BC"}, "02/BC-VP"),          # shared sequence continues
