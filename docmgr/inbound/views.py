@@ -145,27 +145,18 @@ def complete(doc_id):
 @roles_required(Role.CLERK)
 def accept(doc_id):
     """Tiếp nhận an electronic document dispatched by another organisation: số đến."""
-    try:
-        doc = ops.accept(session(), current_user, doc_id)
-        number, notation = doc.arrival_number, doc.notation
-        commit()
-        flash(f"Đã tiếp nhận và vào sổ văn bản đến số {number}: {notation}.", "success")
-    except DomainError as exc:
-        refuse(exc)
-    return redirect(url_for(".show", doc_id=doc_id))
+    return perform(lambda: ops.accept(session(), current_user, doc_id),
+                   lambda doc: f"Đã tiếp nhận và vào sổ văn bản đến số {doc.arrival_number}: "
+                   f"{doc.notation}.", url_for(".show", doc_id=doc_id))
 
 
 @bp.post("/<int:doc_id>/reject")
 @roles_required(Role.CLERK)
 def reject(doc_id):
     """Return a pending electronic document to its sender, with the reason."""
-    try:
-        ops.reject(session(), current_user, doc_id, request.form.get("reason", ""))
-        commit()
-        flash("Đã trả lại văn bản cho nơi gửi.", "success")
-    except DomainError as exc:
-        refuse(exc)
-    return redirect(url_for(".show", doc_id=doc_id))
+    return perform(lambda: ops.reject(session(), current_user, doc_id,
+                                      request.form.get("reason", "")),
+                   "Đã trả lại văn bản cho nơi gửi.", url_for(".show", doc_id=doc_id))
 
 
 @bp.get("/<int:doc_id>/file")

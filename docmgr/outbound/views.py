@@ -183,16 +183,12 @@ def show(doc_id):
 @bp.post("/<int:doc_id>/versions")
 @roles_required(*ops.DRAFTERS)
 def new_version(doc_id):
-    try:
+    def upload_version():
         checked, filename = read_upload(accept_docx=True)
-        version = ops.add_version(session(), blobs(), current_user, doc_id, checked, filename,
-                                  request.form.get("note", ""))
-        number = version.number
-        commit()
-        flash(f"Đã tải lên phiên bản {number}.", "success")
-    except DomainError as exc:
-        refuse(exc)
-    return redirect(url_for(".show", doc_id=doc_id))
+        return ops.add_version(session(), blobs(), current_user, doc_id, checked, filename,
+                               request.form.get("note", ""))
+    return perform(upload_version, lambda version: f"Đã tải lên phiên bản {version.number}.",
+                   url_for(".show", doc_id=doc_id))
 
 
 @bp.post("/<int:doc_id>/submit")

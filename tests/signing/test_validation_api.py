@@ -10,10 +10,7 @@ API_FIELDS = ["field", "signer", "signed_at", "intact", "valid", "trusted", "tim
               "modification_level", "coverage"]
 VN_SIGNED = CORPUS / "signed" / "vn-congbao" / "valid" / "thong-tu-02-2026-TT-BTC.pdf"
 TAMPERED = CORPUS / "signed" / "eu-dss" / "pdf-signed-added-page.pdf"
-JPEG = next(iter(sorted((CORPUS / "ocr" / "vi-scans").glob("*.jpg"))), None) \
-    if (CORPUS / "ocr" / "vi-scans").is_dir() else None
-
-needs_corpus = pytest.mark.skipif(not VN_SIGNED.is_file(), reason="shared corpus not available")
+JPEG = CORPUS / "ocr" / "vi-scans" / "nghi-dinh-28-2021-ND-CP-p1.jpg"
 
 
 def post_file(client, data: bytes, name: str = "van-ban.pdf"):
@@ -39,7 +36,6 @@ def test_unsigned_pdf_gives_an_empty_list_for_every_role(api, username):
                     "verdict": "unsigned"}
 
 
-@needs_corpus
 def test_signed_file_answers_the_api_md_fields(api):
     response = post_file(api("clerk"), VN_SIGNED.read_bytes(), VN_SIGNED.name)
     assert response.status_code == 200
@@ -58,14 +54,12 @@ def test_signed_file_answers_the_api_md_fields(api):
     assert entry["revocation"] == "unknown" and entry["notes"]
 
 
-@needs_corpus
 def test_tampered_file_is_reported_altered(api):
     body = post_file(api("specialist"), TAMPERED.read_bytes()).get_json()
     assert body["verdict"] == "altered"
     assert body["signatures"][0]["modification_level"] == "other"
 
 
-@needs_corpus
 def test_configured_trust_roots_are_used(app, api):
     trust = CORPUS / "signed" / "pyhanko" / "trust"
     app.config["TRUST_ROOTS"] = [str(trust / "root.cert.pem"), str(trust / "interm.cert.pem")]
@@ -85,7 +79,6 @@ def test_not_a_pdf_is_a_4xx_with_json(api, data, name):
     assert error["code"] == "upload_rejected" and error["message"] == "Tệp không phải PDF."
 
 
-@pytest.mark.skipif(JPEG is None, reason="corpus scans not available")
 def test_real_jpeg_scan_is_refused(api):
     response = post_file(api("clerk"), JPEG.read_bytes(), JPEG.name)
     assert response.status_code == 400 and response.get_json()["error"]["field"] == "file"
@@ -124,7 +117,6 @@ def test_page_shows_the_form_and_the_menu_link(browser_login):
     assert 'href="/signatures/validate"' in client.get("/").get_data(as_text=True)
 
 
-@needs_corpus
 def test_page_renders_the_report(browser_login):
     client = browser_login("leader")
     token = csrf_from(client.get(PAGE).data)
@@ -140,7 +132,6 @@ def test_page_renders_the_report(browser_login):
     assert "(giờ Việt Nam)" in html and VN_SIGNED.name in html
 
 
-@needs_corpus
 def test_page_shows_altered_differently(browser_login):
     client = browser_login("clerk")
     token = csrf_from(client.get(PAGE).data)
