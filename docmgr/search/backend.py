@@ -1,0 +1,104 @@
+"""The one small interface every search backend implements, and how to open one.
+
+A backend stores and queries :class:`IndexedDoc` records; it never sees the database.
+Text arrives already prepared by :mod:`docmgr.search.analysis` (``*_f`` folded, ``*_x``
+exact, both lower case, words separated by spaces), so every backend tokenises with a
+plain "split on non-word characters" rule and agrees with the others. Access control is a
+filter inside the query (``principals``), so totals and facet counts never include a
+document the caller may not open.
+"""
+import shutil
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+from docmgr.search.analysis import Clause
+
+FACETS = ("kind", "doc_type", "year", "sender")
+
+
+class IndexUnavailable(Exception):
+    """The index is missing, corrupt or of another format: rebuild it."""
+
+
+@dataclass
+class IndexedDoc:
+    key: str  # "in:12" or "out:7": unique across kinds
+    kind: str  # incoming | outgoing
+    org_id: int
+    principals: list[str]  # who may open it, see docmgr.search.access
+    doc_type: str
+    year: int
+    doc_date: date | None
+    notation_key: str  # analysis.notation_key(notation)
+    sender: str  # issuing body (incoming) or own organisation (outgoing), as written
+    secrecy: str
+    unit: str  # unit abbreviation, may be ""
+    subject_f: str  # folded subject
+    subject_x: str  # exact (lower case, with diacritics) subject
+    text_f: str  # folded: notation, sender, subject, signer and body
+    text_x: str  # exact form of the same
+    signer_f: str  # folded signer name, "" when unknown
+
+
+@dataclass
+class SearchRequest:
+    clauses: tuple[Clause, ...]
+    org_id: int
+    principals: tuple[str, ...]
+    kind: str | None = None
+    doc_type: str | None = None
+    year: int | None = None
+    sender: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "relevance"  # relevance | date (newest first)
+    offset: int = 0
+    limit: int = 20
+    facets: bool = True
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[tuple[str, float]]  # (key, score), best first
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+class Backend(Protocol):
+    name: str
+
+    def write(self, docs: list[IndexedDoc], delete_keys: list[str]) -> None:
+        """Add or replace ``docs`` and remove ``delete_keys``, committed as one batch."""
+
+    def search(self, request: SearchRequest) -> SearchResult: ...
+
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def date_number(day: date | None) -> int:
+    """A date as YYYYMMDD (0 when unknown): cheap to filter and sort on in every engine."""
+    return day.year * 10000 + day.month * 100 + day.day if day else 0
+
+
+def index_dir(data_dir: Path, backend: str) -> Path:
+    return Path(data_dir) / "index" / backend
+
+
+def open_backend(name: str, path: Path, *, create: bool = False) -> Backend:
+    """Open the index at ``path``; with ``create``, make an empty one if it is missing.
+    Raises :class:`IndexUnavailable` when it is missing (without ``create``) or unreadable."""
+    if name == "whoosh":
+        from docmgr.search.whoosh_backend import WhooshBackend
+        return WhooshBackend(Path(path), create=create)
+    if name == "tantivy":
+        from docmgr.search.tantivy_backend import TantivyBackend
+        return TantivyBackend(Path(path), create=create)
+    raise ValueError(f"unknown search backend {name!r}")
+
+
+def remove_index(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
