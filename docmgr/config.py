@@ -14,6 +14,8 @@ DEFAULTS = {
     "MAX_UPLOAD_MB": 50,
     "TIMEZONE": "Asia/Ho_Chi_Minh",
     "SEARCH_BACKEND": "whoosh",
+    "INDEXER": "thread",  # thread: this process indexes in the background; worker: a worker does
+    "OCR_LANG": "vie",
     "TIMESTAMP_URL": None,  # RFC 3161 TSA; set it to make signatures PAdES B-T
     "TRUST_ROOTS": "",  # extra trust anchors (PEM/DER files), separated by os.pathsep
     "SECURE_COOKIES": False,  # set true behind HTTPS

@@ -46,7 +46,8 @@ def password_hash():
 @pytest.fixture
 def app(database_url, tmp_path):
     application = create_app({"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path / "data"),
-                              "TESTING": True, "SECRET_KEY": "test-secret"})
+                              "TESTING": True, "SECRET_KEY": "test-secret",
+                              "INDEXER": "worker"})
     yield application
     db = application.extensions["docmgr"].db
     _empty_all_tables(db)

@@ -2,7 +2,7 @@
 announce (index this document, OCR this file), drained later by one worker. A crash after
 the commit loses nothing: the row is still there and is processed again; every job is
 idempotent."""
-from sqlalchemy import Index, Integer, String, Text, delete, select
+from sqlalchemy import Index, Integer, String, Text, delete, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from docmgr.db import Base, UTCDateTime, utcnow
@@ -37,7 +37,13 @@ def done(session, ids: list[int]) -> None:
         session.execute(delete(OutboxItem).where(OutboxItem.id.in_(ids)))
 
 
+def failed(session, ids: list[int], error: str) -> None:
+    """Count a failed attempt; after ``max_attempts`` a row stays for an operator to see."""
+    if ids:
+        session.execute(update(OutboxItem).where(OutboxItem.id.in_(ids)).values(
+            attempts=OutboxItem.attempts + 1, last_error=error[:2000]))
+
+
 def backlog(session) -> dict[str, int]:
-    from sqlalchemy import func
     return dict(session.execute(
         select(OutboxItem.topic, func.count()).group_by(OutboxItem.topic)).all())

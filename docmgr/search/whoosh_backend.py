@@ -1,0 +1,187 @@
+"""The Whoosh backend: pure Python, embedded, the default for small archives."""
+import threading
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import query as Q
+from whoosh import sorting
+from whoosh.analysis import RegexTokenizer
+from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+
+from docmgr.search.analysis import Clause
+from docmgr.search.backend import (
+    FACETS,
+    IndexedDoc,
+    IndexUnavailable,
+    SearchRequest,
+    SearchResult,
+    date_number,
+)
+
+# The text arrives lower-cased and folded by docmgr.search.analysis: split on non-word
+# characters only. No stop list, no minimum length ("ý", "an", "to" are words here).
+_WORDS = RegexTokenizer(r"\w+")
+FACET_LIMIT = 20
+
+
+def _schema() -> Schema:
+    return Schema(
+        key=ID(unique=True, stored=True),
+        kind=ID(sortable=True),
+        org_id=ID,
+        principals=KEYWORD(scorable=False),
+        doc_type=ID(sortable=True),
+        year=ID(sortable=True),
+        doc_date=NUMERIC(int, bits=32, sortable=True),
+        notation_key=ID,
+        sender=ID(sortable=True),
+        secrecy=ID,
+        unit=ID,
+        subject_f=TEXT(analyzer=_WORDS, phrase=True),
+        subject_x=TEXT(analyzer=_WORDS, phrase=False),
+        text_f=TEXT(analyzer=_WORDS, phrase=True),
+        # Exact words only rank (they never decide a match): no positions needed.
+        text_x=TEXT(analyzer=_WORDS, phrase=False),
+        signer_f=TEXT(analyzer=_WORDS, phrase=True),
+    )
+
+
+def _fields(doc: IndexedDoc) -> dict:
+    return dict(key=doc.key, kind=doc.kind, org_id=str(doc.org_id),
+                principals=" ".join(doc.principals), doc_type=doc.doc_type,
+                year=str(doc.year), doc_date=date_number(doc.doc_date),
+                notation_key=doc.notation_key, sender=doc.sender, secrecy=doc.secrecy,
+                unit=doc.unit, subject_f=doc.subject_f, subject_x=doc.subject_x,
+                text_f=doc.text_f, text_x=doc.text_x, signer_f=doc.signer_f)
+
+
+def _match(field: str, tokens: tuple[str, ...], boost: float = 1.0) -> Q.Query:
+    if len(tokens) == 1:
+        return Q.Term(field, tokens[0], boost=boost)
+    return Q.Phrase(field, list(tokens), boost=boost)
+
+
+def _clause_queries(clause: Clause) -> tuple[Q.Query, list[Q.Query]]:
+    """What must match, and what only ranks."""
+    if clause.field == "signer":
+        return _match("signer_f", clause.folded), []
+    if clause.field == "subject":
+        return (_match("subject_f", clause.folded),
+                [Q.Term("subject_x", token, boost=2.0) for token in clause.exact])
+    required = _match("text_f", clause.folded)
+    ranking = [Q.Term("text_x", token, boost=2.0) for token in clause.exact]
+    ranking.append(_match("subject_f", clause.folded, boost=3.0))
+    if clause.notation:
+        notation = Q.Term("notation_key", clause.notation, boost=5.0)
+        required = Q.Or([notation, required])
+        ranking.append(notation)
+    return required, ranking
+
+
+def build_query(request: SearchRequest) -> Q.Query:
+    if not request.clauses:
+        return Q.Every()
+    required, ranking = [], []
+    for clause in request.clauses:
+        must, boosts = _clause_queries(clause)
+        required.append(must)
+        ranking += boosts
+    return Q.AndMaybe(Q.And(required), Q.Or(ranking))
+
+
+def build_filter(request: SearchRequest) -> Q.Query:
+    if not request.principals:
+        return Q.NullQuery
+    parts = [Q.Term("org_id", str(request.org_id)),
+             Q.Or([Q.Term("principals", p) for p in request.principals])]
+    for field, value in (("kind", request.kind), ("doc_type", request.doc_type),
+                         ("year", request.year), ("sender", request.sender)):
+        if value not in (None, ""):
+            parts.append(Q.Term(field, str(value)))
+    if request.date_from or request.date_to:
+        parts.append(Q.NumericRange("doc_date", date_number(request.date_from) or 1,
+                                    date_number(request.date_to) or None))
+    return Q.And(parts)
+
+
+class WhooshBackend:
+    name = "whoosh"
+
+    def __init__(self, path: Path, create: bool = False):
+        self.path = Path(path)
+        try:
+            if whoosh_index.exists_in(str(self.path)):
+                self._index = whoosh_index.open_dir(str(self.path))
+            elif create:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._index = whoosh_index.create_in(str(self.path), _schema())
+            else:
+                raise IndexUnavailable(f"no Whoosh index in {self.path}")
+            if set(self._index.schema.names()) != set(_schema().names()):
+                raise IndexUnavailable("the Whoosh index has another schema")
+            self._index.doc_count()  # reads the segment list: fails on a damaged index
+        except IndexUnavailable:
+            raise
+        except Exception as exc:  # Whoosh raises many kinds on damaged files
+            raise IndexUnavailable(f"the Whoosh index in {self.path} is unreadable: {exc}")
+        self._local = threading.local()  # a searcher per thread, refreshed before use
+
+    def _searcher(self):
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self._index.searcher()
+        else:
+            searcher = searcher.refresh()
+        self._local.searcher = searcher
+        return searcher
+
+    def write(self, docs: list[IndexedDoc], delete_keys: list[str]) -> None:
+        writer = self._index.writer(limitmb=128)
+        try:
+            for key in delete_keys:
+                writer.delete_by_term("key", key)
+            for doc in docs:
+                writer.update_document(**_fields(doc))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        searcher = self._searcher()
+        facets = None
+        if request.facets:
+            facets = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACETS}
+        sortedby = None
+        if request.sort == "date" or not request.clauses:
+            sortedby = [sorting.FieldFacet("doc_date", reverse=True),
+                        sorting.FieldFacet("key")]
+        limit = max(request.offset + request.limit, 1)
+        results = searcher.search(build_query(request), filter=build_filter(request),
+                                  limit=limit, sortedby=sortedby, groupedby=facets,
+                                  terms=False)
+        page = results[request.offset:request.offset + request.limit]
+        # Sorted by a field, Whoosh puts the sort key where the score would be.
+        hits = [(hit["key"], 0.0 if sortedby else float(hit.score or 0.0)) for hit in page]
+        found = {}
+        if facets:
+            for name in FACETS:
+                counts = results.groups(name)
+                found[name] = sorted(((str(k), v) for k, v in counts.items() if k not in
+                                      (None, "", b"")),
+                                     key=lambda item: (-item[1], item[0]))[:FACET_LIMIT]
+        return SearchResult(total=len(results), hits=hits, facets=found)
+
+    def count(self) -> int:
+        return self._index.doc_count()
+
+    def optimize(self) -> None:
+        """Merge every segment into one: slow, for the worker's quiet hours only."""
+        self._index.optimize()
+
+    def close(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+            self._local.searcher = None
+        self._index.close()
