@@ -44,10 +44,17 @@ def password_hash():
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
+def app_config() -> dict:
+    """Settings a test package may add (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
+    # INDEXER=worker: tests drain the outbox themselves instead of racing a thread.
     application = create_app({"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path / "data"),
                               "TESTING": True, "SECRET_KEY": "test-secret",
-                              "INDEXER": "worker"})
+                              "INDEXER": "worker", **app_config})
     yield application
     db = application.extensions["docmgr"].db
     _empty_all_tables(db)
