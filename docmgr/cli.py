@@ -32,6 +32,8 @@ def init_command():
     from docmgr.migrations import upgrade
     upgrade(_db().engine)
     click.echo("Cơ sở dữ liệu đã sẵn sàng.")
+    if current_app.extensions["docmgr_search"].indexer.ensure_index():
+        click.echo("Đã tạo chỉ mục tìm kiếm.")
 
 
 @cli.command("create-org")

@@ -16,6 +16,11 @@ from typing import Protocol
 from docmgr.search.analysis import Clause
 
 FACETS = ("kind", "doc_type", "year", "sender")
+# Ranking boosts, the same in every backend: a word with the user's own diacritics, a match
+# in the subject (trích yếu), and the document's own notation above one merely citing it.
+BOOST_EXACT = 2.0
+BOOST_SUBJECT = 3.0
+BOOST_NOTATION = 20.0
 
 
 class IndexUnavailable(Exception):

@@ -198,6 +198,16 @@ class Indexer:
         return ([projection.key_of("incoming", i) for i in incoming]
                 + [projection.key_of("outgoing", i) for i in outgoing])
 
+    def ensure_index(self) -> bool:
+        """Build the index if it is missing or unreadable; True if it had to be built."""
+        with self.store.writer_lock():
+            try:
+                self.store.open(self.store.path).close()
+                return False
+            except IndexUnavailable:
+                self._rebuild()
+                return True
+
     # --- rebuilding -----------------------------------------------------------------------
 
     def reindex(self, progress=None) -> int:

@@ -10,6 +10,9 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 
 from docmgr.search.analysis import Clause
 from docmgr.search.backend import (
+    BOOST_EXACT,
+    BOOST_NOTATION,
+    BOOST_SUBJECT,
     FACETS,
     IndexedDoc,
     IndexUnavailable,
@@ -67,12 +70,12 @@ def _clause_queries(clause: Clause) -> tuple[Q.Query, list[Q.Query]]:
         return _match("signer_f", clause.folded), []
     if clause.field == "subject":
         return (_match("subject_f", clause.folded),
-                [Q.Term("subject_x", token, boost=2.0) for token in clause.exact])
+                [Q.Term("subject_x", token, boost=BOOST_EXACT) for token in clause.exact])
     required = _match("text_f", clause.folded)
-    ranking = [Q.Term("text_x", token, boost=2.0) for token in clause.exact]
-    ranking.append(_match("subject_f", clause.folded, boost=3.0))
+    ranking = [Q.Term("text_x", token, boost=BOOST_EXACT) for token in clause.exact]
+    ranking.append(_match("subject_f", clause.folded, boost=BOOST_SUBJECT))
     if clause.notation:
-        notation = Q.Term("notation_key", clause.notation, boost=5.0)
+        notation = Q.Term("notation_key", clause.notation, boost=BOOST_NOTATION)
         required = Q.Or([notation, required])
         ranking.append(notation)
     return required, ranking
@@ -128,11 +131,12 @@ class WhooshBackend:
 
     def _searcher(self):
         searcher = getattr(self._local, "searcher", None)
+        if searcher is not None and not searcher.up_to_date():
+            # Not Searcher.refresh(): it fails when the old reader had no segments.
+            searcher.close()
+            searcher = None
         if searcher is None:
-            searcher = self._index.searcher()
-        else:
-            searcher = searcher.refresh()
-        self._local.searcher = searcher
+            searcher = self._local.searcher = self._index.searcher()
         return searcher
 
     def write(self, docs: list[IndexedDoc], delete_keys: list[str]) -> None:
