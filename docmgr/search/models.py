@@ -18,4 +18,4 @@ class FileText(Base):
 
     @property
     def page_texts(self) -> list[str]:
-        return self.text.split("\f") if self.text else []
+        return self.text.split("\f") if self.pages else []
