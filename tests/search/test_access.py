@@ -1,0 +1,67 @@
+"""The index's access rules agree with each slice's own visibility rule, for every user and
+every document, and issued outgoing documents are searchable too."""
+from sqlalchemy import select
+
+from docmgr.core.auth import User
+from docmgr.inbound import operations as inbound
+from docmgr.inbound.models import IncomingDocument
+from docmgr.outbound import operations as outbound
+from docmgr.outbound.models import OutgoingDocument
+from tests.conftest import registration_form, upload
+from tests.outbound.conftest import ORG_PIN, keys, new_draft, signed_draft  # noqa: F401
+
+
+def register(api, pdf, user="clerk", **fields):
+    r = api(user).post("/api/v1/incoming", data={**registration_form(**fields),
+                                                   "file": upload(pdf)})
+    assert r.status_code == 201, r.json
+    return r.json
+
+
+def test_issued_outgoing_documents_are_found_and_drafts_are_not(api, signed_draft, drain,
+                                                                 world):
+    draft = signed_draft(subject="Quyết định ban hành Quy chế văn thư lưu trữ")
+    drain()
+    assert api("leader").get("/api/v1/search?q=quy+che+van+thu").json["total"] == 0
+    issued = api("clerk").post(f"/api/v1/drafts/{draft['id']}/issue", json={"pin": ORG_PIN})
+    assert issued.status_code == 200, issued.json
+    drain()
+    r = api("specialist_vx").get("/api/v1/search", query_string={"q": "quy chế văn thư"})
+    hits = [hit for hit in r.json["hits"] if hit["kind"] == "outgoing"]
+    assert [hit["id"] for hit in hits] == [draft["id"]]
+    assert hits[0]["notation"] == issued.json["notation"]
+    by_notation = api("leader").get("/api/v1/search", query_string={
+        "q": issued.json["notation"], "kind": "outgoing"}).json
+    assert [hit["id"] for hit in by_notation["hits"]] == [draft["id"]]
+    signer = api("leader").get("/api/v1/search", query_string={"signer": "pham minh quang"})
+    assert draft["id"] in [hit["id"] for hit in signer.json["hits"]]
+    # The recipient organisation receives it as its own incoming document, once accepted.
+    other = api("other_clerk").get("/api/v1/search?q=quy+che").json
+    assert other["total"] == 0
+
+
+def test_index_access_equals_database_visibility(api, pdf_bytes, drain, db, world,
+                                                 signed_draft):
+    register(api, pdf_bytes, notation="1/X", subject="Công văn thường")
+    secret = register(api, pdf_bytes, notation="2/X", subject="Công văn mật",
+                      secrecy="confidential")
+    register(api, pdf_bytes, user="clerk2", notation="3/X", subject="Công văn tối mật",
+             secrecy="top_secret")
+    api("leader").post(f"/api/v1/incoming/{secret['id']}/assignments",
+                       json={"user_id": world.users["specialist_vx"].id, "role": "cooperate"})
+    confidential = signed_draft(subject="Công văn đi mật", secrecy="confidential",
+                                doc_type="CV")
+    api("clerk").post(f"/api/v1/drafts/{confidential['id']}/issue", json={"pin": ORG_PIN})
+    drain()
+    for username, user in world.users.items():
+        with db.transaction(readonly=True) as s:
+            actor = s.get(User, user.id)
+            expected = {f"in:{i}" for i in s.scalars(select(IncomingDocument.id).where(
+                inbound.visible_clause(actor), IncomingDocument.status != "pending"))}
+            expected |= {f"out:{i}" for i in s.scalars(select(OutgoingDocument.id).where(
+                outbound.visible_clause(actor), OutgoingDocument.status == "issued"))}
+        r = api(username).get("/api/v1/search", query_string={"per_page": 100, "kind": ""})
+        got = {f"{'in' if hit['kind'] == 'incoming' else 'out'}:{hit['id']}"
+               for hit in r.json["hits"]}
+        assert got == expected, username
+        assert r.json["total"] == len(expected), username
