@@ -2,6 +2,7 @@
 import pytest
 
 from docmgr.search.service import SearchService
+from tests.outbound.conftest import keys, new_draft, signed_draft  # noqa: F401  (fixtures)
 
 BACKENDS = ("whoosh", "tantivy")
 

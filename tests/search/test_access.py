@@ -8,7 +8,7 @@ from docmgr.inbound.models import IncomingDocument
 from docmgr.outbound import operations as outbound
 from docmgr.outbound.models import OutgoingDocument
 from tests.conftest import registration_form, upload
-from tests.outbound.conftest import ORG_PIN, keys, new_draft, signed_draft  # noqa: F401
+from tests.outbound.conftest import ORG_PIN
 
 
 def register(api, pdf, user="clerk", **fields):
