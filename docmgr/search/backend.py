@@ -2,8 +2,8 @@
 
 A backend stores and queries :class:`IndexedDoc` records; it never sees the database.
 Text arrives already prepared by :mod:`docmgr.search.analysis` (``*_f`` folded, ``*_x``
-exact, both lower case, words separated by spaces), so every backend tokenises with a
-plain "split on non-word characters" rule and agrees with the others. Access control is a
+exact, both lower case, punctuation kept), so every backend tokenises with the same plain
+"split on non-word characters" rule and agrees with the others. Access control is a
 filter inside the query (``principals``), so totals and facet counts never include a
 document the caller may not open.
 """
@@ -20,7 +20,7 @@ FACETS = ("kind", "doc_type", "year", "sender")
 # in the subject (trích yếu), and the document's own notation above one merely citing it.
 BOOST_EXACT = 2.0
 BOOST_SUBJECT = 3.0
-BOOST_NOTATION = 20.0
+BOOST_NOTATION = 50.0
 
 
 class IndexUnavailable(Exception):

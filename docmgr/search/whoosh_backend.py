@@ -76,7 +76,8 @@ def _clause_queries(clause: Clause) -> tuple[Q.Query, list[Q.Query]]:
     ranking.append(_match("subject_f", clause.folded, boost=BOOST_SUBJECT))
     if clause.notation:
         notation = Q.Term("notation_key", clause.notation, boost=BOOST_NOTATION)
-        required = Q.Or([notation, required])
+        # A text that merely cites the notation matches, but ranks by the boosts only.
+        required = Q.Or([notation, Q.ConstantScoreQuery(required, 1.0)])
         ranking.append(notation)
     return required, ranking
 
@@ -140,6 +141,8 @@ class WhooshBackend:
         return searcher
 
     def write(self, docs: list[IndexedDoc], delete_keys: list[str]) -> None:
+        # update_document only replaces committed documents: keep one per key per batch.
+        docs = list({doc.key: doc for doc in docs}.values())
         writer = self._index.writer(limitmb=128)
         try:
             for key in delete_keys:

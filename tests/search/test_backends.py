@@ -493,9 +493,6 @@ def test_corpus_law_found_first_by_its_number(corpus, number):
     assert find(index, number.lower())[0] == doc.key
 
 
-@pytest.mark.xfail(strict=True, reason="the subject_f phrase boost (3 per clause) outweighs "
-                   "the notation_key boost (5): a document citing the number in its subject "
-                   "ranks above the document that has the number")
 def test_corpus_number_beats_a_subject_citing_it(corpus):
     index, by_notation = corpus
     doc = by_notation[analysis.notation_key(CITED_IN_A_SUBJECT)]

@@ -4,10 +4,10 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-29 09:52:19.847571
 """
-from alembic import op
 import sqlalchemy as sa
-import docmgr.db
+from alembic import op
 
+import docmgr.db
 
 revision = '0007'
 down_revision = '0006'
