@@ -6,6 +6,7 @@ from docmgr.core.views import ANY_ROLE, roles_required
 from docmgr.core.web import session
 from docmgr.inbound import operations as inbound
 from docmgr.outbound import operations as outbound
+from docmgr.records import operations as records
 
 bp = Blueprint("home", __name__, template_folder="templates")
 
@@ -19,5 +20,7 @@ def dashboard():
     _, recent = inbound.list_documents(session(), current_user, limit=8, with_total=False)
     outgoing = outbound.queue_counts(session(), current_user,
                                      remind_after_hours=current_app.config["REMINDER_HOURS"])
+    records_due = (records.due_count(session(), current_user)
+                   if current_user.role in records.SUBMITTERS else 0)
     return render_template("dashboard.html", counts=counts, mine=mine, recent=recent,
-                           outgoing=outgoing)
+                           outgoing=outgoing, records_due=records_due)

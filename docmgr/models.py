@@ -7,6 +7,7 @@ from docmgr.core.outbox import OutboxItem  # noqa: F401
 from docmgr.db import Base
 from docmgr.inbound.models import Assignment, IncomingDocument  # noqa: F401
 from docmgr.outbound.models import DraftVersion, OutgoingDocument, Recipient, RouteStep  # noqa: F401
+from docmgr.records.models import Dossier, FiledDocument  # noqa: F401
 from docmgr.search.models import FileText  # noqa: F401
 from docmgr.signing.models import OrgSeal, SignatureImage, SigningKey  # noqa: F401
 

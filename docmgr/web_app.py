@@ -18,6 +18,8 @@ from docmgr.inbound.models import STATUS_LABELS
 from docmgr.inbound.views import bp as inbound_views
 from docmgr.outbound.api import bp as outbound_api
 from docmgr.outbound.views import bp as outbound_views
+from docmgr.records.api import bp as records_api
+from docmgr.records.views import bp as records_views
 from docmgr.search import cli as _search_cli  # noqa: F401  (registers its commands)
 from docmgr.search import service as search_service
 from docmgr.search.api import bp as search_api
@@ -28,7 +30,7 @@ from docmgr.signing.validation import VERDICT_LABELS
 from docmgr.signing.views import bp as signing_views
 
 # Each slice's API is nested under /api/v1 (once, at import: blueprints are app-independent).
-API_SLICES = (inbound_api, outbound_api, signing_api, search_api)
+API_SLICES = (inbound_api, outbound_api, signing_api, search_api, records_api)
 for _slice_api in API_SLICES:
     api.register_blueprint(_slice_api)
 # The API authenticates by bearer token only, never by cookie: no CSRF token needed there.
@@ -44,6 +46,7 @@ def install(app: Flask) -> None:
     app.register_blueprint(outbound_views)
     app.register_blueprint(signing_views)
     app.register_blueprint(search_views)
+    app.register_blueprint(records_views)
     search_service.install(app)
     app.cli.add_command(cli)
     app.teardown_appcontext(close_session)
