@@ -4,11 +4,15 @@ The cache is derived data (under DATA_DIR/cache) keyed by the blob's hash, so it
 can be deleted at any time. Rendering is bounded in pixels so that a hostile
 page size cannot exhaust memory.
 """
+import io
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from PIL import Image, ImageDraw
 
 from docmgr.core.errors import NotFound
 from docmgr.core.pdfium import LOCK
@@ -17,12 +21,35 @@ from docmgr.core.storage import BlobStore
 MAX_PIXELS = 12_000_000
 
 
+Marks = Callable[[str], list[tuple[int, int]]]  # the page's text -> spans to highlight
+
+
 def page_png(blobs: BlobStore, cache_dir: Path, sha256: str, page_number: int,
              width: int) -> Path:
     """Path to a PNG of page ``page_number`` (from 1) of the blob, rendering it if needed."""
     target = cache_dir / sha256[:2] / f"{sha256}-{page_number}-{width}-f.png"
     if target.exists():
         return target
+    image = _render(blobs, sha256, page_number, width, None)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".png")
+    with os.fdopen(fd, "wb") as handle:
+        image.save(handle, format="PNG", optimize=False)
+    os.replace(tmp, target)
+    return target
+
+
+def marked_page_png(blobs: BlobStore, sha256: str, page_number: int, width: int,
+                    marks: Marks) -> bytes:
+    """The page with the words that ``marks`` finds in its text layer highlighted, as PNG
+    bytes (not cached: it depends on the search that led here)."""
+    out = io.BytesIO()
+    _render(blobs, sha256, page_number, width, marks).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _render(blobs: BlobStore, sha256: str, page_number: int, width: int,
+            marks: Marks | None) -> Image.Image:
     with LOCK:
         pdf = pdfium.PdfDocument(blobs.path(sha256))
         try:
@@ -35,12 +62,38 @@ def page_png(blobs: BlobStore, cache_dir: Path, sha256: str, page_number: int,
             if page_width * page_height * scale * scale > MAX_PIXELS:
                 scale = (MAX_PIXELS / max(page_width * page_height, 1)) ** 0.5
             image = page.render(scale=scale, may_draw_forms=True).to_pil()
+            boxes = _marked_boxes(page, marks) if marks else []
             page.close()
         finally:
             pdf.close()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".png")
-    with os.fdopen(fd, "wb") as handle:
-        image.save(handle, format="PNG", optimize=False)
-    os.replace(tmp, target)
-    return target
+    if boxes:
+        image = _highlight(image, boxes, scale, page_height)
+    return image
+
+
+def _marked_boxes(page, marks: Marks) -> list[tuple[float, float, float, float]]:
+    """PDF-space boxes (left, bottom, right, top) of the marked words. The page's text is
+    read one character at a time so that offsets match PDFium's character indices."""
+    textpage = page.get_textpage()
+    try:
+        count = textpage.count_chars()
+        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i) or 32)
+                       for i in range(count))
+        boxes = []
+        for start, end in marks(text):
+            chars = [textpage.get_charbox(i) for i in range(start, end)]
+            boxes.append((min(c[0] for c in chars), min(c[1] for c in chars),
+                          max(c[2] for c in chars), max(c[3] for c in chars)))
+        return boxes
+    finally:
+        textpage.close()
+
+
+def _highlight(image: Image.Image, boxes, scale: float, page_height: float) -> Image.Image:
+    overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    for left, bottom, right, top in boxes:
+        draw.rectangle([left * scale - 1, (page_height - top) * scale - 1,
+                        right * scale + 1, (page_height - bottom) * scale + 1],
+                       fill=(250, 204, 21, 110))
+    return Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")

@@ -21,6 +21,7 @@ from docmgr.core.web import (
 from docmgr.inbound import operations as ops
 from docmgr.inbound import register
 from docmgr.inbound.models import STATUS_LABELS
+from docmgr.search.highlight import marks_for
 from docmgr.signing.context import trust_store
 
 bp = Blueprint("inbound", __name__, template_folder="templates", url_prefix="/incoming")
@@ -170,7 +171,7 @@ def file(doc_id):
 @roles_required(*ANY_ROLE)
 def page_image(doc_id, number):
     doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
-    return page_image_response(doc.file, number)
+    return page_image_response(doc.file, number, marks_for(request.args.get("hl")))
 
 
 @bp.get("/register")

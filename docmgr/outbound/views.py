@@ -364,7 +364,8 @@ def _file_of(doc, file_id: int | None) -> StoredFile:
 @roles_required(*ANY_ROLE)
 def page_image(doc_id, number):
     doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
-    return page_image_response(_file_of(doc, int_arg(request.args, "f")), number)
+    return page_image_response(_file_of(doc, int_arg(request.args, "f")), number,
+                               marks_for(request.args.get("hl")))
 
 
 @bp.get("/<int:doc_id>/file")

@@ -38,6 +38,13 @@ def _marked(text: str, spans: list[tuple[int, int]], start: int, end: int) -> Ma
     return Markup("").join(out)
 
 
+def marks_for(query: str | None):
+    """For the page preview opened from a search: a function giving the spans of the
+    query's words in a page's text, or None when there is nothing to mark."""
+    terms = analysis.parse((query or "")[:200]).folded_terms()
+    return (lambda text: _spans(text, terms)) if terms else None
+
+
 def whole(text: str, terms: set[str]) -> Markup:
     """The whole (short) text with every matching word marked: for the subject line."""
     return _marked(text, _spans(text, terms), 0, len(text))
