@@ -26,6 +26,7 @@ from docmgr.core.web import (
 from docmgr.outbound import operations as ops
 from docmgr.outbound import register
 from docmgr.outbound.models import RECIPIENT_LABELS, STATUS_LABELS, OutgoingDocument
+from docmgr.search.highlight import marks_for
 from docmgr.signing import appearance, engine
 from docmgr.signing import operations as signing
 from docmgr.signing.context import timestamper, trust_store
