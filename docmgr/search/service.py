@@ -31,6 +31,7 @@ class SearchService:
         self._idle.set()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self.started = False
 
     def changed(self) -> None:
         """Called after a commit that queued documents for (re-)indexing."""
@@ -70,6 +71,14 @@ def install(app: Flask) -> SearchService:
     service = SearchService(app)
     app.extensions["docmgr_search"] = service
     hooks.install(app.extensions["docmgr"].db.writer, service.changed)
+
+    @app.before_request
+    def _catch_up_once():
+        # What was queued while no server ran (the demo loader, a crash, a restore) is
+        # drained once the server serves its first request.
+        if not service.started:
+            service.started = True
+            service.changed()
     return service
 
 
