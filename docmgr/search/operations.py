@@ -18,7 +18,6 @@ from docmgr.outbound import operations as outbound
 from docmgr.outbound.models import OutgoingDocument
 from docmgr.search import access, analysis, highlight, projection
 from docmgr.search.backend import IndexUnavailable, SearchRequest, SearchResult
-from docmgr.search.models import FileText
 
 SORTS = {"relevance": "Liên quan nhất", "date": "Mới nhất"}
 KIND_LABELS = {"incoming": "Văn bản đến", "outgoing": "Văn bản đi"}
@@ -179,8 +178,3 @@ def _load(session, actor: User, keys: list[str]) -> dict[str, object]:
             found[projection.key_of("outgoing", doc.id)] = doc
     return found
 
-
-def page_text(session, doc, terms: set[str]) -> list[str]:
-    """The document's text page by page (for the viewer's text panel)."""
-    kept = session.get(FileText, _file_id(doc)) if _file_id(doc) else None
-    return kept.page_texts if kept else []
