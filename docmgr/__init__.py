@@ -40,7 +40,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     data_dir = Path(cfg["DATA_DIR"])
     app.extensions["docmgr"] = Services(
-        db=Database(cfg["DATABASE_URL"]), blobs=BlobStore(data_dir / "blobs"), data_dir=data_dir)
+        db=Database(cfg["DATABASE_URL"], pool_size=cfg["DB_POOL_SIZE"],
+                    max_overflow=cfg["DB_MAX_OVERFLOW"]),
+        blobs=BlobStore(data_dir / "blobs"), data_dir=data_dir)
 
     # pyHanko logs a full traceback at WARNING for every certificate that does not chain
     # to a trust root; our reports already say "not trusted", in Vietnamese.

@@ -25,10 +25,15 @@ DEFAULTS = {
     "PAGE_SIZE": 20,
     "REMINDER_HOURS": 24,  # drafts waiting longer than this for review/signature/issue
     "PREVIEW_WIDTH_PX": 1000,
+    # PostgreSQL connections per process: one per serving thread is enough, and
+    # processes × (pool + overflow) must stay below the server's max_connections.
+    "DB_POOL_SIZE": 5,
+    "DB_MAX_OVERFLOW": 5,
 }
 
 _BOOL = {"TESTING", "SECURE_COOKIES"}
-_INT = {"REMINDER_HOURS", "MAX_UPLOAD_MB", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES", "TOKEN_TTL_DAYS", "PAGE_SIZE",
+_INT = {"DB_POOL_SIZE", "DB_MAX_OVERFLOW", "REMINDER_HOURS", "MAX_UPLOAD_MB",
+        "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES", "TOKEN_TTL_DAYS", "PAGE_SIZE",
         "PREVIEW_WIDTH_PX"}
 
 

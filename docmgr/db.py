@@ -49,16 +49,17 @@ def utcnow() -> datetime:
 
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, pool_size: int = 5, max_overflow: int = 5):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs = {"future": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
+            # A short pool_timeout: an exhausted pool fails fast instead of hanging.
             # JIT compilation costs PostgreSQL hundreds of ms on our short OLTP queries.
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True,
-                          connect_args={"options": "-c jit=off"})
+            kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=10,
+                          pool_pre_ping=True, connect_args={"options": "-c jit=off"})
         self.engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)

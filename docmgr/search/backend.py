@@ -81,6 +81,9 @@ class Backend(Protocol):
 
     def count(self) -> int: ...
 
+    def maintain(self) -> None:
+        """Housekeeping (merging segments) when there is nothing else to index."""
+
     def close(self) -> None: ...
 
 

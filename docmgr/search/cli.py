@@ -5,6 +5,7 @@ import time
 
 import click
 from flask import current_app
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from docmgr.cli import cli
 from docmgr.core import outbox
@@ -47,8 +48,18 @@ def worker_command(once, poll):
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     click.echo(f"docmgr worker: chỉ mục {service.backend_name} tại {service.store.path}")
+    delay = 1.0
     while not stop.is_set():
-        stats = service.indexer.drain()
+        try:
+            stats = service.indexer.drain()
+        except (OperationalError, InterfaceError) as exc:
+            # The database is down or restarting: wait and try again, never exit.
+            click.echo(f"Không kết nối được cơ sở dữ liệu ({exc.orig}); thử lại sau "
+                       f"{delay:.0f} giây.", err=True)
+            stop.wait(delay)
+            delay = min(delay * 2, 30.0)
+            continue
+        delay = 1.0
         if stats.work_done or stats.rebuilt:
             click.echo(f"đã lập chỉ mục {stats.indexed}, gỡ {stats.removed}, "
                        f"OCR {stats.ocr_files} tệp, lỗi {stats.failed}"

@@ -59,6 +59,8 @@ class Indexer:
                     batch = self._index_batch(backend, stats)
                     if not batch and not (with_ocr and self._ocr_one(stats)):
                         break
+                if stats.work_done:
+                    backend.maintain()
             finally:
                 backend.close()
         return stats

@@ -259,6 +259,9 @@ class TantivyBackend:
     def count(self) -> int:
         return self._searcher().num_docs
 
+    def maintain(self) -> None:
+        """Nothing to do: Tantivy merges segments in the background by itself."""
+
     def close(self) -> None:
         with self._lock:
             writer, self._writer = self._writer, None

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import query as Q
-from whoosh import sorting
+from whoosh import sorting, writing
 from whoosh.analysis import RegexTokenizer
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 
@@ -25,6 +25,7 @@ from docmgr.search.backend import (
 # characters only. No stop list, no minimum length ("ý", "an", "to" are words here).
 _WORDS = RegexTokenizer(r"\w+")
 FACET_LIMIT = 20
+MAX_SEGMENTS = 12
 
 
 def _schema() -> Schema:
@@ -152,7 +153,14 @@ class WhooshBackend:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        # No merging here: Whoosh's merge on commit can take tens of seconds at a time,
+        # during which nothing else is indexed. maintain() merges when the queue is idle.
+        writer.commit(merge=False)
+
+    def maintain(self) -> None:
+        """Merge the small segments once they pile up (called by the indexer when idle)."""
+        if len(self._index._segments()) > MAX_SEGMENTS:
+            self._index.writer(limitmb=128).commit(mergetype=writing.MERGE_SMALL)
 
     def search(self, request: SearchRequest) -> SearchResult:
         searcher = self._searcher()
