@@ -71,4 +71,7 @@ def as_list() -> list[dict]:
 
 
 def fix_lookalikes(text: str) -> str:
-    return text.translate(_LOOKALIKES)
+    # Two substring tests are ~50x cheaper than translate() on a long text without them.
+    if "\u00d0" in text or "\u00f0" in text:
+        return text.translate(_LOOKALIKES)
+    return text

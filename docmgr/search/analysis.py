@@ -17,21 +17,8 @@ WORD = re.compile(r"\w+")
 NOTATION = re.compile(r"^\w+(?:[/\-.]\w+)*[/\-]\w+(?:[/\-.]\w+)*$")
 
 
-def _build_fold_table() -> dict[int, str]:
-    """Every precomposed Latin letter mapped to its base letter, đ/Đ to d/D. Built once so
-    folding a long text is one ``str.translate`` (C speed), not a per-character NFD walk."""
-    table = {0x0111: "d", 0x0110: "D", 0x00F0: "d", 0x00D0: "D"}
-    for ranges in ((0x00C0, 0x0250), (0x1E00, 0x1F00)):
-        for code in range(*ranges):
-            base = unicodedata.normalize("NFD", chr(code))[0]
-            if base != chr(code) and base.isascii():
-                table[code] = base
-    for code in range(0x0300, 0x0370):  # stray combining marks that NFC could not absorb
-        table[code] = None
-    return table
-
-
-_FOLD = _build_fold_table()
+# Combining diacritics (U+0300–U+036F): what NFD splits off every accented Latin letter.
+_MARKS = re.compile("[\u0300-\u036f]")
 
 
 def normalise(text: str) -> str:
@@ -41,7 +28,14 @@ def normalise(text: str) -> str:
 
 def fold(text: str) -> str:
     """The exact form without diacritics (đ → d)."""
-    return normalise(text).translate(_FOLD)
+    return fold_normalised(normalise(text))
+
+
+def fold_normalised(exact: str) -> str:
+    """``fold`` of a text already through ``normalise``. For Vietnamese (every letter has a
+    precomposed form) the result has the same length, character for character, which the
+    highlighter relies on; NFD + one regex is about twice as fast as a translate table."""
+    return _MARKS.sub("", unicodedata.normalize("NFD", exact.replace("đ", "d")))
 
 
 def words(text: str) -> list[str]:

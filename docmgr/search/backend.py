@@ -74,8 +74,11 @@ class SearchResult:
 class Backend(Protocol):
     name: str
 
-    def write(self, docs: list[IndexedDoc], delete_keys: list[str]) -> None:
-        """Add or replace ``docs`` and remove ``delete_keys``, committed as one batch."""
+    def write(self, docs: list[IndexedDoc], delete_keys: list[str], *,
+              commit: bool = True) -> None:
+        """Add or replace ``docs`` and remove ``delete_keys``, committed as one batch; with
+        ``commit=False`` kept pending until a later write commits (a rebuild writes all
+        its batches and commits once: one segment, no reload after each batch)."""
 
     def search(self, request: SearchRequest) -> SearchResult: ...
 

@@ -231,10 +231,11 @@ class Indexer:
                 chunk = keys[start:start + BATCH]
                 with self.db.transaction() as session:
                     docs, _ = self._documents(session, chunk)
-                backend.write(docs, [])
+                backend.write(docs, [], commit=False)
                 done += len(docs)
                 if progress:
                     progress(start + len(chunk), len(keys))
+            backend.write([], [], commit=True)
         finally:
             backend.close()
         self.store.swap(path)

@@ -22,6 +22,7 @@ from docmgr.search.backend import IndexUnavailable, SearchRequest, SearchResult
 SORTS = {"relevance": "Liên quan nhất", "date": "Mới nhất"}
 KIND_LABELS = {"incoming": "Văn bản đến", "outgoing": "Văn bản đi"}
 MAX_QUERY = 500
+SNIPPET_SOURCE_CHARS = 100_000  # snippets are looked for in the first ~30 pages
 
 
 class SearchUnavailable(DomainError):
@@ -142,7 +143,8 @@ def search(session, service, actor: User, params: SearchParams, *, page: int = 1
         raise
     docs = _load(session, actor, [key for key, _ in result.hits])
     terms = analysis.ParsedQuery(clauses(params)).folded_terms()
-    bodies = projection.texts(session, [_file_id(doc) for doc in docs.values()])
+    bodies = projection.texts(session, [_file_id(doc) for doc in docs.values()],
+                              limit=SNIPPET_SOURCE_CHARS)
     hits = []
     for key, score in result.hits:
         doc = docs.get(key)

@@ -1,7 +1,7 @@
 """What the index holds for a document, read from the database in a few batched queries."""
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from docmgr.core.auth import Organization
@@ -84,12 +84,15 @@ def _outgoing(session, ids: set[int]) -> list[Source]:
             for doc in docs]
 
 
-def texts(session, file_ids) -> dict[int, str]:
+def texts(session, file_ids, *, limit: int | None = None) -> dict[int, str]:
+    """The kept text of each file; with ``limit``, only its first ``limit`` characters
+    (snippets come from the start of a long law, not from all 200 pages)."""
     ids = {file_id for file_id in file_ids if file_id}
     if not ids:
         return {}
+    column = func.substr(FileText.text, 1, limit) if limit else FileText.text
     return dict(session.execute(
-        select(FileText.file_id, FileText.text).where(FileText.file_id.in_(ids))).all())
+        select(FileText.file_id, column).where(FileText.file_id.in_(ids))).all())
 
 
 def to_indexed(source: Source, body: str) -> IndexedDoc:
@@ -97,13 +100,14 @@ def to_indexed(source: Source, body: str) -> IndexedDoc:
     year = doc.arrival_year if source.key.startswith("in:") else (doc.year or 0)
     everything = " ".join((doc.notation or "", source.sender, doc.subject or "", source.signer,
                            body))
+    subject, exact = analysis.normalise(doc.subject), analysis.normalise(everything)
     return IndexedDoc(
         key=source.key, kind=parse_key(source.key)[0], org_id=doc.org_id,
         principals=source.principals, doc_type=doc.doc_type, year=year or 0,
         doc_date=doc.doc_date, notation_key=analysis.notation_key(doc.notation or ""),
         sender=source.sender, secrecy=doc.secrecy, unit=source.unit,
-        subject_f=analysis.fold(doc.subject), subject_x=analysis.normalise(doc.subject),
-        text_f=analysis.fold(everything), text_x=analysis.normalise(everything),
+        subject_f=analysis.fold_normalised(subject), subject_x=subject,
+        text_f=analysis.fold_normalised(exact), text_x=exact,
         signer_f=analysis.fold(source.signer))
 
 

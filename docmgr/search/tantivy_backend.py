@@ -211,7 +211,8 @@ class TantivyBackend:
             self._writer = self._index.writer(_HEAP, 1)
         return self._writer
 
-    def write(self, docs: list[IndexedDoc], delete_keys: list[str]) -> None:
+    def write(self, docs: list[IndexedDoc], delete_keys: list[str], *,
+              commit: bool = True) -> None:
         with self._lock:
             writer = self._get_writer()
             try:
@@ -220,11 +221,13 @@ class TantivyBackend:
                 for doc in docs:
                     writer.delete_documents_by_term("key", doc.key)
                     writer.add_document(_document(doc))
-                writer.commit()
+                if commit:
+                    writer.commit()
             except BaseException:
                 writer.rollback()
                 raise
-            self._index.reload()
+            if commit:
+                self._index.reload()
 
     def _searcher(self):
         # The reader also reloads by itself when meta.json changes, but only after the file

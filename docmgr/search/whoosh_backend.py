@@ -130,6 +130,7 @@ class WhooshBackend:
         except Exception as exc:  # Whoosh raises many kinds on damaged files
             raise IndexUnavailable(f"the Whoosh index in {self.path} is unreadable: {exc}")
         self._local = threading.local()  # a searcher per thread, refreshed before use
+        self._pending = None  # a writer kept open across write(commit=False) calls
 
     def _searcher(self):
         searcher = getattr(self._local, "searcher", None)
@@ -141,21 +142,27 @@ class WhooshBackend:
             searcher = self._local.searcher = self._index.searcher()
         return searcher
 
-    def write(self, docs: list[IndexedDoc], delete_keys: list[str]) -> None:
+    def write(self, docs: list[IndexedDoc], delete_keys: list[str], *,
+              commit: bool = True) -> None:
         # update_document only replaces committed documents: keep one per key per batch.
         docs = list({doc.key: doc for doc in docs}.values())
-        writer = self._index.writer(limitmb=128)
+        if self._pending is None:
+            self._pending = self._index.writer(limitmb=256)
+        writer = self._pending
         try:
             for key in delete_keys:
                 writer.delete_by_term("key", key)
             for doc in docs:
                 writer.update_document(**_fields(doc))
         except BaseException:
+            self._pending = None
             writer.cancel()
             raise
-        # No merging here: Whoosh's merge on commit can take tens of seconds at a time,
-        # during which nothing else is indexed. maintain() merges when the queue is idle.
-        writer.commit(merge=False)
+        if commit:
+            self._pending = None
+            # No merging here: Whoosh's merge on commit can take tens of seconds at a time,
+            # during which nothing else is indexed. maintain() merges when the queue is idle.
+            writer.commit(merge=False)
 
     def maintain(self) -> None:
         """Merge the small segments once they pile up (called by the indexer when idle)."""
@@ -195,6 +202,9 @@ class WhooshBackend:
         self._index.optimize()
 
     def close(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()  # an unfinished bulk write is abandoned, not half-kept
+            self._pending = None
         searcher = getattr(self._local, "searcher", None)
         if searcher is not None:
             searcher.close()
