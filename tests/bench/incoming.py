@@ -1134,8 +1134,9 @@ def main(argv=None) -> int:
         load_before = os.getloadavg()
 
         log("== 3. measuring through the Flask test client (in-process)")
+        # INDEXER=worker: no background thread indexing the bench archive while we measure.
         app = create_app({"DATABASE_URL": url, "DATA_DIR": str(data_dir),
-                          "SECRET_KEY": "bench"})
+                          "SECRET_KEY": "bench", "INDEXER": "worker"})
         results, checks = run_measurements(app, world, args)
         app.extensions["docmgr"].db.dispose()
         load_after = os.getloadavg()

@@ -115,7 +115,7 @@ def _throwaway_key():
 def request_rows(runs: int, batch: int) -> list[tuple]:
     """Whole requests through the app: sign, issue, batch-sign, on the demo office."""
     data_dir = tempfile.mkdtemp(prefix="docmgr-bench-app-")
-    app = create_app({"DATA_DIR": data_dir, "SECRET_KEY": "bench"})
+    app = create_app({"DATA_DIR": data_dir, "SECRET_KEY": "bench", "INDEXER": "worker"})
     services = app.extensions["docmgr"]
     upgrade(services.db.engine)
     from docmgr.demo import PIN, load_demo
