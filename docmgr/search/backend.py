@@ -42,8 +42,8 @@ class IndexedDoc:
     unit: str  # unit abbreviation, may be ""
     subject_f: str  # folded subject
     subject_x: str  # exact (lower case, with diacritics) subject
-    text_f: str  # folded: notation, sender, subject, signer and body
-    text_x: str  # exact form of the same
+    text_x: str  # exact form of notation, sender, subject, signer and body
+    text_f: str | None  # its folded form; None: the backend folds text_x itself (faster)
     signer_f: str  # folded signer name, "" when unknown
 
 

@@ -107,7 +107,7 @@ def to_indexed(source: Source, body: str) -> IndexedDoc:
         doc_date=doc.doc_date, notation_key=analysis.notation_key(doc.notation or ""),
         sender=source.sender, secrecy=doc.secrecy, unit=source.unit,
         subject_f=analysis.fold_normalised(subject), subject_x=subject,
-        text_f=analysis.fold_normalised(exact), text_x=exact,
+        text_x=exact, text_f=None,  # the longest text: folded by the engine, in Rust for Tantivy
         signer_f=analysis.fold(source.signer))
 
 

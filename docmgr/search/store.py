@@ -14,7 +14,7 @@ from pathlib import Path
 
 from docmgr.search.backend import Backend, IndexUnavailable, open_backend, remove_index
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: Tantivy folds in Rust
 MARKER = "docmgr-index.json"
 
 

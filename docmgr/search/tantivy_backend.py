@@ -28,7 +28,8 @@ FACET_LIMIT = 20
 # is 65,000. Far above the number of distinct senders/types/years an office will ever have,
 # so the counts are exact (doc_count_error_upper_bound stays 0).
 _FACET_BUCKETS = 10_000
-_HEAP = 96_000_000  # writer memory, one indexing thread
+_HEAP = 128_000_000  # writer memory, shared by the indexing threads
+_THREADS = 2  # folding and indexing run in Rust, beside the Python that feeds them
 _WORDS = "docmgr_words"
 _DATE_MAX = 99_999_999
 
@@ -41,6 +42,14 @@ _DATE_MAX = 99_999_999
 _ANALYZER = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"[\p{L}\p{N}_]+"))
              .filter(tantivy.Filter.remove_long(1000))
              .build())
+# The folded fields fold in Rust (ASCII folding: every Vietnamese letter, đ and the look-
+# alike Ð): a long body need not be folded in Python first. Query words go through the
+# same analyzer, so both sides agree by construction.
+_FOLDED = "docmgr_folded"
+_FOLDING = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(r"[\p{L}\p{N}_]+"))
+            .filter(tantivy.Filter.remove_long(1000))
+            .filter(tantivy.Filter.ascii_fold())
+            .build())
 
 
 def _schema() -> tantivy.Schema:
@@ -58,12 +67,12 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("sender", fast=True, tokenizer_name="raw", index_option="basic")
     sb.add_text_field("secrecy", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("unit", tokenizer_name="raw", index_option="basic")
-    sb.add_text_field("subject_f", tokenizer_name=_WORDS, index_option="position")
+    sb.add_text_field("subject_f", tokenizer_name=_FOLDED, index_option="position")
     # Exact words only rank (they never decide a match): no positions needed.
     sb.add_text_field("subject_x", tokenizer_name=_WORDS, index_option="freq")
-    sb.add_text_field("text_f", tokenizer_name=_WORDS, index_option="position")
+    sb.add_text_field("text_f", tokenizer_name=_FOLDED, index_option="position")
     sb.add_text_field("text_x", tokenizer_name=_WORDS, index_option="freq")
-    sb.add_text_field("signer_f", tokenizer_name=_WORDS, index_option="position")
+    sb.add_text_field("signer_f", tokenizer_name=_FOLDED, index_option="position")
     return sb.build()
 
 
@@ -80,7 +89,8 @@ def _document(doc: IndexedDoc) -> tantivy.Document:
         key=doc.key, date_key=_date_key(day, doc.key), kind=doc.kind, org_id=int(doc.org_id),
         principals=list(doc.principals), doc_type=doc.doc_type, year=int(doc.year),
         doc_date=day, notation_key=doc.notation_key, sender=doc.sender, secrecy=doc.secrecy,
-        unit=doc.unit, subject_f=doc.subject_f, subject_x=doc.subject_x, text_f=doc.text_f,
+        unit=doc.unit, subject_f=doc.subject_f, subject_x=doc.subject_x,
+        text_f=doc.text_f if doc.text_f is not None else doc.text_x,
         text_x=doc.text_x, signer_f=doc.signer_f)
 
 
@@ -101,16 +111,22 @@ def _any(queries: list[Query]) -> Query:
         [(Occur.Should, q) for q in queries])
 
 
+def _fold(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """The words as the folded fields hold them (through the same Rust analyzer)."""
+    return tuple(word for token in tokens for word in _FOLDING.analyze(token)) or tokens
+
+
 def _clause_queries(clause: Clause) -> tuple[Query, list[Query]]:
     """What must match, and what only ranks."""
+    folded = _fold(clause.folded)
     if clause.field == "signer":
-        return _match("signer_f", clause.folded), []
+        return _match("signer_f", folded), []
     if clause.field == "subject":
-        return (_match("subject_f", clause.folded),
+        return (_match("subject_f", folded),
                 [_term("subject_x", token, BOOST_EXACT) for token in clause.exact])
-    required = _match("text_f", clause.folded)
+    required = _match("text_f", folded)
     ranking = [_term("text_x", token, BOOST_EXACT) for token in clause.exact]
-    ranking.append(_match("subject_f", clause.folded, BOOST_SUBJECT))
+    ranking.append(_match("subject_f", folded, BOOST_SUBJECT))
     if clause.notation:
         # A text that merely cites the notation matches, but ranks by the boosts only.
         required = _any([_term("notation_key", clause.notation),
@@ -196,6 +212,7 @@ class TantivyBackend:
             else:
                 raise IndexUnavailable(f"no Tantivy index in {self.path}")
             self._index.register_tokenizer(_WORDS, _ANALYZER)
+            self._index.register_tokenizer(_FOLDED, _FOLDING)
             # Opens every segment (and reads their footers): fails on damaged files.
             searcher = self._index.searcher()
             searcher.search(Query.all_query(), 1, count=True)
@@ -208,7 +225,7 @@ class TantivyBackend:
 
     def _get_writer(self):
         if self._writer is None:
-            self._writer = self._index.writer(_HEAP, 1)
+            self._writer = self._index.writer(_HEAP, _THREADS)
         return self._writer
 
     def write(self, docs: list[IndexedDoc], delete_keys: list[str], *,

@@ -8,7 +8,7 @@ from whoosh import sorting, writing
 from whoosh.analysis import RegexTokenizer
 from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
 
-from docmgr.search.analysis import Clause
+from docmgr.search.analysis import Clause, fold_normalised
 from docmgr.search.backend import (
     BOOST_EXACT,
     BOOST_NOTATION,
@@ -56,7 +56,8 @@ def _fields(doc: IndexedDoc) -> dict:
                 year=str(doc.year), doc_date=date_number(doc.doc_date),
                 notation_key=doc.notation_key, sender=doc.sender, secrecy=doc.secrecy,
                 unit=doc.unit, subject_f=doc.subject_f, subject_x=doc.subject_x,
-                text_f=doc.text_f, text_x=doc.text_x, signer_f=doc.signer_f)
+                text_f=doc.text_f if doc.text_f is not None else fold_normalised(doc.text_x),
+                text_x=doc.text_x, signer_f=doc.signer_f)
 
 
 def _match(field: str, tokens: tuple[str, ...], boost: float = 1.0) -> Q.Query:
