@@ -16,10 +16,14 @@ from docmgr.home import bp as home_views
 from docmgr.inbound.api import bp as inbound_api
 from docmgr.inbound.models import STATUS_LABELS
 from docmgr.inbound.views import bp as inbound_views
+from docmgr.maintenance import cli as _maintenance_cli  # noqa: F401  (backup, restore)
+from docmgr.maintenance import faults
 from docmgr.outbound.api import bp as outbound_api
 from docmgr.outbound.views import bp as outbound_views
 from docmgr.records.api import bp as records_api
 from docmgr.records.views import bp as records_views
+from docmgr.reports.api import bp as reports_api
+from docmgr.reports.views import bp as reports_views
 from docmgr.search import cli as _search_cli  # noqa: F401  (registers its commands)
 from docmgr.search import service as search_service
 from docmgr.search.api import bp as search_api
@@ -30,7 +34,7 @@ from docmgr.signing.validation import VERDICT_LABELS
 from docmgr.signing.views import bp as signing_views
 
 # Each slice's API is nested under /api/v1 (once, at import: blueprints are app-independent).
-API_SLICES = (inbound_api, outbound_api, signing_api, search_api, records_api)
+API_SLICES = (inbound_api, outbound_api, signing_api, search_api, records_api, reports_api)
 for _slice_api in API_SLICES:
     api.register_blueprint(_slice_api)
 # The API authenticates by bearer token only, never by cookie: no CSRF token needed there.
@@ -47,6 +51,7 @@ def install(app: Flask) -> None:
     app.register_blueprint(signing_views)
     app.register_blueprint(search_views)
     app.register_blueprint(records_views)
+    app.register_blueprint(reports_views)
     search_service.install(app)
     app.cli.add_command(cli)
     app.teardown_appcontext(close_session)
@@ -67,6 +72,7 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["signature_verdicts"] = VERDICT_LABELS
     app.after_request(_security_headers)
     app.register_error_handler(DomainError, _domain_error_page)
+    faults.install(app)  # disk full, database unreachable: 507/503 with a clear message
     for status in (400, 403, 404, 405, 413):
         app.register_error_handler(status, _http_error_page)
 

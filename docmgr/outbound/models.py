@@ -9,6 +9,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -25,6 +26,14 @@ STATUS_LABELS = {
     "issued": "Đã phát hành",
 }
 EDITABLE = ("draft", "returned")
+# Issued documents whose signatures the issuing step could not confirm valid (rare): the
+# statistics count them from this small partial index instead of parsing every report.
+UNCONFIRMED = {
+    "postgresql": "status = 'issued' AND (signed_file_id IS NULL OR "
+                  "(signature_report ->> 'verdict') IS DISTINCT FROM 'valid')",
+    "sqlite": "status = 'issued' AND (signed_file_id IS NULL OR "
+              "json_extract(signature_report, '$.verdict') IS NOT 'valid')",
+}
 
 RECIPIENT_LABELS = {
     "sent": "Đã gửi",
@@ -44,6 +53,10 @@ class OutgoingDocument(DocumentColumns, Base):
         UniqueConstraint("org_id", "register", "year", "number"),
         Index("ix_outgoing_org_status", "org_id", "status"),
         Index("ix_outgoing_org_issued", "org_id", "year", "number"),
+        Index("ix_outgoing_org_status_date", "org_id", "status", "doc_date"),  # statistics
+        Index("ix_outgoing_unconfirmed", "org_id", "doc_date",
+              postgresql_where=text(UNCONFIRMED["postgresql"]),
+              sqlite_where=text(UNCONFIRMED["sqlite"])),
     )
 
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
