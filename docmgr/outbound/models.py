@@ -54,6 +54,7 @@ class OutgoingDocument(DocumentColumns, Base):
         Index("ix_outgoing_org_status", "org_id", "status"),
         Index("ix_outgoing_org_issued", "org_id", "year", "number"),
         Index("ix_outgoing_org_status_date", "org_id", "status", "doc_date"),  # statistics
+        Index("ix_outgoing_org_updated", "org_id", "updated_at", "id"),  # the list's order
         Index("ix_outgoing_unconfirmed", "org_id", "doc_date",
               postgresql_where=text(UNCONFIRMED["postgresql"]),
               sqlite_where=text(UNCONFIRMED["sqlite"])),
