@@ -508,3 +508,12 @@ def test_corpus_phrase_and_filters(corpus):
     laws = index.search(request('"bao hiem xa hoi"', doc_type="Luật", limit=50))
     assert 0 < laws.total < everything.total
     assert {"Luật"} == {name for name, _ in laws.facets["doc_type"]}
+
+
+def test_ranking_and_total_do_not_depend_on_facets(corpus):
+    index, _ = corpus
+    for query in ("lao dong", "nguoi lao dong viet nam di lam viec o nuoc ngoai", '"bao hiem"'):
+        with_facets = index.search(request(query, limit=5))
+        without = index.search(request(query, limit=5, facets=False))
+        assert without.hits == with_facets.hits, query
+        assert without.total == with_facets.total, query
