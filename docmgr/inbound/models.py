@@ -28,6 +28,8 @@ STATUS_LABELS = {
 OPEN_STATUSES = ("registered", "assigned", "in_progress")
 OPEN_FILTER = "status IN ('registered', 'assigned', 'in_progress')"
 
+MAIN_FILTER = "active AND role = 'main'"
+
 ROLE_LABELS = {"main": "Xử lý chính", "cooperate": "Phối hợp", "info": "Nhận để biết"}
 
 
@@ -80,6 +82,9 @@ class Assignment(Base):
               postgresql_where=text("active"), sqlite_where=text("active")),
         Index("ix_assign_unit_document", "unit_id", "document_id", "role",
               postgresql_where=text("active"), sqlite_where=text("active")),
+        # Statistics by unit and handler join each document to its current main handler.
+        Index("ix_assign_main_document", "document_id", "unit_id", "user_id",
+              postgresql_where=text(MAIN_FILTER), sqlite_where=text(MAIN_FILTER)),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("incoming_documents.id"), index=True)
