@@ -79,6 +79,7 @@ from tests.bench.incoming import (
 )
 from tests.bench.incoming import DOC_TYPES as INCOMING_TYPES
 from tests.bench.incoming import SqlRecorder as _SqlRecorder
+from tests.bench.incoming import check_foreign_keys as _check_foreign_keys
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/docmgr_bench_1m"
 TARGET_STATS_S = 1.0
@@ -756,20 +757,7 @@ def _report(template: dict, signed_at: datetime, sealed_at: datetime | None) -> 
 # --- checks, counts ---------------------------------------------------------------------
 
 def check_foreign_keys(url: str, tables=BIG_TABLES + ("users", "units")) -> list[str]:
-    problems = []
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        for table in tables:
-            for fk in Base.metadata.tables[table].foreign_keys:
-                column, target = fk.parent.name, fk.column
-                missing = conn.execute(text(
-                    f'SELECT count(*) FROM "{table}" t WHERE t."{column}" IS NOT NULL AND '
-                    f'NOT EXISTS (SELECT 1 FROM "{target.table.name}" r '
-                    f'WHERE r."{target.name}" = t."{column}")')).scalar()
-                if missing:
-                    problems.append(f"{table}.{column}: {missing} rows point nowhere")
-    engine.dispose()
-    return problems
+    return _check_foreign_keys(url, tables)
 
 
 def check_numbers(url: str) -> list[str]:

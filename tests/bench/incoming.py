@@ -263,6 +263,24 @@ class World:
     last_numbers: dict = field(default_factory=dict)  # year -> max số đến
 
 
+def check_foreign_keys(url: str, tables) -> list[str]:
+    """Rows whose foreign keys point nowhere, one anti-join per key of ``tables``."""
+    problems = []
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        for table in tables:
+            for fk in Base.metadata.tables[table].foreign_keys:
+                column, target = fk.parent.name, fk.column
+                missing = conn.execute(text(
+                    f'SELECT count(*) FROM "{table}" t WHERE t."{column}" IS NOT NULL AND '
+                    f'NOT EXISTS (SELECT 1 FROM "{target.table.name}" r '
+                    f'WHERE r."{target.name}" = t."{column}")')).scalar()
+                if missing:
+                    problems.append(f"{table}.{column}: {missing} rows point nowhere")
+    engine.dispose()
+    return problems
+
+
 class Writer:
     """Appends rows (dicts) to a table: COPY on PostgreSQL, executemany on SQLite."""
 
@@ -362,21 +380,9 @@ class Writer:
 
     def check_integrity(self) -> list[str]:
         """Every foreign key of the loaded tables, checked with one anti-join each."""
-        problems = []
-        engine = create_engine(self.url)
-        with engine.connect() as conn:
-            for table in ("stored_files", "incoming_documents", "incoming_assignments",
-                          "audit_events", "users", "units"):
-                for fk in Base.metadata.tables[table].foreign_keys:
-                    column, target = fk.parent.name, fk.column
-                    missing = conn.execute(text(
-                        f'SELECT count(*) FROM "{table}" t WHERE t."{column}" IS NOT NULL AND '
-                        f'NOT EXISTS (SELECT 1 FROM "{target.table.name}" r '
-                        f'WHERE r."{target.name}" = t."{column}")')).scalar()
-                    if missing:
-                        problems.append(f"{table}.{column}: {missing} rows point nowhere")
-        engine.dispose()
-        return problems
+        return check_foreign_keys(self.url, ("stored_files", "incoming_documents",
+                                             "incoming_assignments", "audit_events", "users",
+                                             "units"))
 
 
 def load_corpus(rng: random.Random):

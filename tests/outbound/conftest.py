@@ -71,3 +71,14 @@ def signed_draft(api, world, keys, new_draft):
 
 def pdf_of(response) -> bytes:
     return io.BytesIO(response.data).getvalue()
+
+
+@pytest.fixture
+def issued(api, signed_draft):
+    """An outgoing document signed by the leader and issued by the clerk."""
+    def create(**overrides):
+        doc = signed_draft(**overrides)
+        r = api("clerk").post(f"/api/v1/drafts/{doc['id']}/issue", json={"pin": ORG_PIN})
+        assert r.status_code == 200 and r.json["status"] == "issued", r.json
+        return r.json
+    return create

@@ -12,6 +12,7 @@ from tests.outbound.conftest import ORG_PIN  # noqa: F401  (re-exported for the 
 keys = outbound_fixtures.keys
 new_draft = outbound_fixtures.new_draft
 signed_draft = outbound_fixtures.signed_draft
+issued = outbound_fixtures.issued
 
 _serial = iter(range(1, 10_000))
 
@@ -42,17 +43,6 @@ def completed(api, world, incoming):
         assert api("specialist").post(f"{url}/start").status_code == 200
         r = api("specialist").post(f"{url}/complete", json={"note": "Đã xử lý xong"})
         assert r.status_code == 200 and r.json["status"] == "completed", r.json
-        return r.json
-    return create
-
-
-@pytest.fixture
-def issued(api, signed_draft):
-    """An outgoing document signed by the leader and issued by the clerk."""
-    def create(**overrides):
-        doc = signed_draft(**overrides)
-        r = api("clerk").post(f"/api/v1/drafts/{doc['id']}/issue", json={"pin": ORG_PIN})
-        assert r.status_code == 200 and r.json["status"] == "issued", r.json
         return r.json
     return create
 

@@ -13,12 +13,12 @@ from docmgr.inbound.models import IncomingDocument
 from docmgr.outbound.models import OutgoingDocument
 from tests.conftest import registration_form, upload
 from tests.outbound import conftest as outbound_fixtures
-from tests.outbound.conftest import ORG_PIN
 
 # The outbound fixtures that make a signed draft, shared rather than copied.
 keys = outbound_fixtures.keys
 new_draft = outbound_fixtures.new_draft
 signed_draft = outbound_fixtures.signed_draft
+issued = outbound_fixtures.issued
 
 _serial = iter(range(1, 100_000))
 
@@ -55,16 +55,6 @@ def complete(api):
     return finish
 
 
-@pytest.fixture
-def issue(api, signed_draft):
-    def create(**overrides):
-        doc = signed_draft(**overrides)
-        r = api("clerk").post(f"/api/v1/drafts/{doc['id']}/issue", json={"pin": ORG_PIN})
-        assert r.status_code == 200 and r.json["status"] == "issued", r.json
-        return r.json
-    return create
-
-
 def last_month_day(today: date) -> date:
     return today.replace(day=1) - timedelta(days=1)
 
@@ -79,7 +69,7 @@ class Dataset:
 
 
 @pytest.fixture
-def dataset(db, world, register, assign, complete, issue, signed_draft) -> Dataset:
+def dataset(db, world, register, assign, complete, issued, signed_draft) -> Dataset:
     """Incoming (all CV/QĐ/BC/TB of the first organisation unless said):
     A CV → specialist (KT), due in 5 days, completed: on time
     B CV → specialist, due 2 days ago, completed today: late
@@ -112,8 +102,8 @@ def dataset(db, world, register, assign, complete, issue, signed_draft) -> Datas
     inc["G"] = register(doc_type="CV")
     inc["H"] = register(clerk="other_clerk", doc_type="CV")
 
-    out = {"Q1": issue(), "V1": issue(doc_type="CV", subject="Công văn về việc báo cáo"),
-           "Q2": issue(subject="Quyết định phê duyệt kế hoạch")}
+    out = {"Q1": issued(), "V1": issued(doc_type="CV", subject="Công văn về việc báo cáo"),
+           "Q2": issued(subject="Quyết định phê duyệt kế hoạch")}
     out["S"] = signed_draft(subject="Quyết định chưa phát hành")
 
     earlier = last_month_day(today)
