@@ -159,9 +159,12 @@ def _signing_setup(session, blobs, ca, org, users) -> None:
 
 
 def _outgoing_examples(db, blobs, users, partner, trust) -> None:
-    """One draft waiting for the leader's signature, one signed and waiting to be issued."""
-    for subject, sign in (("Kế hoạch kiểm tra công tác văn thư, lưu trữ năm 2027", False),
-                          ("Quyết định thành lập Tổ công tác chuyển đổi số", True)):
+    """One draft waiting for the leader's signature, one signed and waiting to be issued,
+    one issued (so the register, search and statistics have an outgoing document)."""
+    for subject, doc_type, stage in (
+            ("Kế hoạch kiểm tra công tác văn thư, lưu trữ năm 2027", "KH", "approved"),
+            ("Quyết định thành lập Tổ công tác chuyển đổi số", "QĐ", "signed"),
+            ("Thông báo kết luận của Chủ tịch tại cuộc họp giao ban tháng 11", "TB", "issued")):
         pdf = check_pdf(nd30_draft_pdf(
             org="Van phong UBND tinh Quang Ngai", type_title=subject.split()[0],
             subject=subject, signer_title="Chanh Van phong", signer_name="Pham Minh Quang"),
@@ -169,13 +172,16 @@ def _outgoing_examples(db, blobs, users, partner, trust) -> None:
         with db.transaction() as session:
             author = session.get(accounts.User, users["chuyenvien"].id)
             data = outbound.DraftInput(
-                doc_type="KH" if not sign else "QĐ", subject=subject,
+                doc_type=doc_type, subject=subject,
                 signer_id=users["lanhdao"].id, reviewer_ids=(users["truongphong"].id,),
                 recipients=(partner.code, "Sở Nội vụ tỉnh Quảng Ngãi"))
             doc = outbound.create_draft(session, blobs, author, data, pdf, "du-thao.pdf")
             outbound.submit(session, author, doc.id)
             outbound.approve(session, session.get(accounts.User, users["truongphong"].id),
                              doc.id, "Đồng ý, trình lãnh đạo ký.")
-            if sign:
+            if stage in ("signed", "issued"):
                 outbound.sign(session, blobs, session.get(accounts.User, users["lanhdao"].id),
                               doc.id, PIN, trust=trust)
+            if stage == "issued":
+                outbound.issue(session, blobs, session.get(accounts.User, users["vanthu"].id),
+                               doc.id, PIN, trust=trust)

@@ -1,7 +1,8 @@
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from docmgr.core import auth as accounts
 from docmgr.inbound.models import IncomingDocument
+from docmgr.outbound.models import OutgoingDocument
 
 
 def test_init_is_idempotent(app):
@@ -43,7 +44,14 @@ def test_demo_loads_once(app, db):
     assert second.exit_code == 0 and "đã có sẵn" in second.output
     with db.transaction() as s:
         numbers = s.scalars(select(IncomingDocument.arrival_number)
+                            .where(IncomingDocument.arrival_number.is_not(None))
                             .order_by(IncomingDocument.arrival_number)).all()
+        issued = s.scalars(select(OutgoingDocument.notation)
+                           .where(OutgoingDocument.status == "issued")).all()
+        received = s.scalar(select(func.count()).select_from(IncomingDocument)
+                            .where(IncomingDocument.status == "pending"))
     assert numbers == [1, 2, 3, 4]
+    assert issued == ["01/TB-VP"]  # issued (ND30: numbers below 10 take a leading zero)
+    assert received == 1
     audit = runner.invoke(args=["docmgr", "audit-verify"])
     assert audit.exit_code == 0, audit.output
