@@ -63,10 +63,6 @@ class Clause:
     notation: str | None = None
     field: str = "text"
 
-    @property
-    def is_phrase(self) -> bool:
-        return len(self.folded) > 1
-
 
 @dataclass(frozen=True)
 class ParsedQuery:

@@ -95,9 +95,6 @@ def date_number(day: date | None) -> int:
     return day.year * 10000 + day.month * 100 + day.day if day else 0
 
 
-def index_dir(data_dir: Path, backend: str) -> Path:
-    return Path(data_dir) / "index" / backend
-
 
 def open_backend(name: str, path: Path, *, create: bool = False) -> Backend:
     """Open the index at ``path``; with ``create``, make an empty one if it is missing.

@@ -115,7 +115,6 @@ class SearchPage:
     per_page: int
     hits: list[Hit]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    hidden: int = 0  # hits the index still lists but the database no longer shows
 
 
 def run_query(store, actor: User, params: SearchParams, *, offset: int, limit: int,
@@ -153,8 +152,7 @@ def search(session, service, actor: User, params: SearchParams, *, page: int = 1
         body = bodies.get(_file_id(doc), "")
         hits.append(Hit(projection.parse_key(key)[0], doc, score,
                         highlight.whole(doc.subject, terms), highlight.snippets(body, terms)))
-    return SearchPage(result.total, page, per_page, hits, result.facets,
-                      hidden=len(result.hits) - len(hits))
+    return SearchPage(result.total, page, per_page, hits, result.facets)
 
 
 def _file_id(doc) -> int | None:

@@ -200,9 +200,6 @@ class WhooshBackend:
     def count(self) -> int:
         return self._index.doc_count()
 
-    def optimize(self) -> None:
-        """Merge every segment into one: slow, for the worker's quiet hours only."""
-        self._index.optimize()
 
     def close(self) -> None:
         if self._pending is not None:

@@ -156,3 +156,16 @@ def test_changes_are_queued_in_the_same_transaction(api, pdf_bytes, db):
     assert r.status_code == 409
     with db.transaction(readonly=True) as s:
         assert s.scalar(select(func.count()).select_from(outbox.OutboxItem)) == len(keys)
+
+
+def test_hostile_queries_are_answered_not_crashed(api, pdf_bytes, drain):
+    doc = register(api, pdf_bytes, subject="Kế hoạch (dự thảo) 100% kinh phí")
+    drain()
+    for query in ('"ke hoach', '***', '((', '100%', 'a\x00b', '\\', '[ke', '"" ""', 'ke* OR 1=1',
+                  "' ; DROP TABLE incoming_documents; --", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "/", "-", "a/"):
+        r = api("clerk").get("/api/v1/search", query_string={"q": query})
+        assert r.status_code == 200, (query, r.json)
+    assert ids(found(api, q='"ke hoach')) == [doc["id"]]  # an unclosed quote is a phrase
+    too_long = api("clerk").get("/api/v1/search", query_string={"q": "a" * 501})
+    assert too_long.status_code == 400 and too_long.json["error"]["field"] == "q"
+    assert found(api, q="ke hoach")["total"] == 1  # nothing above changed the archive
