@@ -7,7 +7,9 @@ from flask import Flask
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from docmgr import config as settings
+from docmgr import config
+from docmgr.config import Settings
+from docmgr.core import clock
 from docmgr.core.storage import BlobStore
 from docmgr.db import Database
 
@@ -17,32 +19,40 @@ login_manager = LoginManager()
 
 @dataclass
 class Services:
+    """What an application holds for its requests and commands: ``app.extensions["docmgr"]``."""
+    settings: Settings
     db: Database
     blobs: BlobStore
-    data_dir: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(overrides: dict | None = None) -> Flask:
+    """An application for the settings ``overrides`` > ``DOCMGR_*`` variables > defaults."""
+    settings = config.prepare_data_dir(config.load(overrides))
+    clock.configure(settings.timezone)
+
     app = Flask(__name__)
-    cfg = settings.load(config)
-    app.config.update(cfg)
+    app.config.update(settings.as_flask_config())  # views not yet converted still read these
     app.config.update(
-        MAX_CONTENT_LENGTH=(cfg["MAX_UPLOAD_MB"] + 1) * 1024 * 1024,  # + form fields
+        MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024,  # + form fields
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=cfg["SECURE_COOKIES"],
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
-        REMEMBER_COOKIE_SECURE=cfg["SECURE_COOKIES"],
+        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
         WTF_CSRF_TIME_LIMIT=None,  # valid for the session; clerks keep forms open for hours
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False
-    data_dir = Path(cfg["DATA_DIR"])
     app.extensions["docmgr"] = Services(
-        db=Database(cfg["DATABASE_URL"], pool_size=cfg["DB_POOL_SIZE"],
-                    max_overflow=cfg["DB_MAX_OVERFLOW"]),
-        blobs=BlobStore(data_dir / "blobs"), data_dir=data_dir)
+        settings=settings,
+        db=Database(settings.database_url, pool_size=settings.db_pool_size,
+                    max_overflow=settings.db_max_overflow),
+        blobs=BlobStore(settings.data_dir / "blobs"))
 
     # pyHanko logs a full traceback at WARNING for every certificate that does not chain
     # to a trust root; our reports already say "not trusted", in Vietnamese.

@@ -1,72 +1,203 @@
-"""Every setting, with embedded defaults, overridable by ``DOCMGR_<KEY>`` variables.
+"""Every setting, parsed once into a typed, frozen ``Settings``.
 
-Order of precedence: the ``config`` dict given to ``create_app`` > environment > defaults.
+A setting ``MAX_UPLOAD_MB`` is the attribute ``max_upload_mb``, read from the environment
+variable ``DOCMGR_MAX_UPLOAD_MB`` or from the dict given to ``create_app``. Order of
+precedence: that dict > environment > the defaults below. The field's type says how a text
+value is read (bool, int, str, Path, a list of paths, a time zone, a fixed set of words); a
+value that does not fit stops the start-up with a message naming the variable.
+
+Loading only reads: it creates no directory and writes no key, so it is safe anywhere
+(tests, scripts, a second process). ``prepare_data_dir`` does the writing, once, in the
+application factory.
 """
+import dataclasses
 import os
 import secrets
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEFAULTS = {
-    "DATA_DIR": "./archive",
-    "DATABASE_URL": None,  # None: SQLite file docmgr.sqlite3 in DATA_DIR
-    "SECRET_KEY": None,  # None: generated once and kept in DATA_DIR/secret_key
-    "TESTING": False,
-    "MAX_UPLOAD_MB": 50,
-    "TIMEZONE": "Asia/Ho_Chi_Minh",
-    "SEARCH_BACKEND": "whoosh",
-    "INDEXER": "thread",  # thread: this process indexes in the background; worker: a worker does
-    "OCR_LANG": "vie",
-    "TIMESTAMP_URL": None,  # RFC 3161 TSA; set it to make signatures PAdES B-T
-    "TRUST_ROOTS": "",  # extra trust anchors (PEM/DER files), separated by os.pathsep
-    "SECURE_COOKIES": False,  # set true behind HTTPS
-    "LOGIN_MAX_FAILURES": 5,
-    "LOGIN_LOCK_MINUTES": 15,
-    "TOKEN_TTL_DAYS": 30,
-    "PAGE_SIZE": 20,
-    "REMINDER_HOURS": 24,  # drafts waiting longer than this for review/signature/issue
-    "PREVIEW_WIDTH_PX": 1000,
+from flask import current_app
+
+from docmgr.core.clock import DEFAULT_ZONE
+
+ENV_PREFIX = "DOCMGR_"
+SECRET_KEY_FILE = "secret_key"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be read; the message names where it came from."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("./archive")
+    # None: the SQLite file docmgr.sqlite3 in DATA_DIR. Not in repr: it may hold a password.
+    database_url: str | None = field(default=None, repr=False)
+    # None: generated once into DATA_DIR/secret_key by prepare_data_dir
+    secret_key: str | None = field(default=None, repr=False)
+    testing: bool = False
+    max_upload_mb: int = 50
+    timezone: ZoneInfo = ZoneInfo(DEFAULT_ZONE)
+    search_backend: str = "whoosh"
+    # thread: this process indexes in the background; worker: a `flask docmgr worker` does
+    indexer: Literal["thread", "worker"] = "thread"
+    ocr_lang: str = "vie"
+    timestamp_url: str | None = None  # an RFC 3161 TSA; set it to make signatures PAdES B-T
+    trust_roots: tuple[Path, ...] = ()  # extra trust anchors (PEM/DER files), os.pathsep
+    secure_cookies: bool = False  # set true behind HTTPS
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    token_ttl_days: int = 30
+    page_size: int = 20
+    reminder_hours: int = 24  # drafts waiting longer than this for review/signature/issue
+    preview_width_px: int = 1000
     # PostgreSQL connections per process: one per serving thread is enough, and
     # processes × (pool + overflow) must stay below the server's max_connections.
-    "DB_POOL_SIZE": 5,
-    "DB_MAX_OVERFLOW": 5,
-}
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
 
-_BOOL = {"TESTING", "SECURE_COOKIES"}
-_INT = {"DB_POOL_SIZE", "DB_MAX_OVERFLOW", "REMINDER_HOURS", "MAX_UPLOAD_MB",
-        "LOGIN_MAX_FAILURES", "LOGIN_LOCK_MINUTES", "TOKEN_TTL_DAYS", "PAGE_SIZE",
-        "PREVIEW_WIDTH_PX"}
+    def as_flask_config(self) -> dict:
+        """Every setting under its upper-case key, as plain values, for ``app.config``."""
+        return {name.upper(): _plain(getattr(self, name)) for name in _TYPES}
 
 
-def _coerce(key, value):
-    if isinstance(value, str):
-        if key in _BOOL:
-            return value.strip().lower() in {"1", "true", "yes", "on"}
-        if key in _INT:
-            return int(value)
+def _sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'docmgr.sqlite3'}"
+
+
+def _plain(value):
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, ZoneInfo):
+        return value.key
+    if isinstance(value, tuple):
+        return os.pathsep.join(str(part) for part in value)
     return value
 
 
-def load(overrides: dict | None = None) -> dict:
-    settings = {}
-    for key, default in DEFAULTS.items():
-        value = os.environ.get(f"DOCMGR_{key}", default)
-        settings[key] = _coerce(key, value)
-    for key, value in (overrides or {}).items():
-        settings[key] = _coerce(key, value)
+_TYPES = typing.get_type_hints(Settings)
+KEYS = frozenset(name.upper() for name in _TYPES)
 
-    data_dir = Path(settings["DATA_DIR"]).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    settings["DATA_DIR"] = str(data_dir)
-    if not settings["DATABASE_URL"]:
-        settings["DATABASE_URL"] = f"sqlite:///{data_dir / 'docmgr.sqlite3'}"
-    if not settings["SECRET_KEY"]:
-        settings["SECRET_KEY"] = _persistent_secret(data_dir / "secret_key")
-    return settings
+
+def load(overrides: Mapping[str, object] | None = None,
+         environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``overrides`` (upper-case keys), the environment, the defaults."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - KEYS)
+    if unknown:
+        raise SettingsError(f"Không có thiết lập tên {', '.join(unknown)} "
+                            f"(các thiết lập: {', '.join(sorted(KEYS))}).")
+    values = {}
+    for name, kind in _TYPES.items():
+        key = name.upper()
+        if key in overrides:
+            values[name] = _convert(overrides[key], kind, key)
+        elif ENV_PREFIX + key in environ:
+            values[name] = _convert(environ[ENV_PREFIX + key], kind, ENV_PREFIX + key)
+    settings = Settings(**values)
+    # Relative paths are taken from the directory the process starts in, once, so that
+    # nothing depends on a later change of directory.
+    data_dir = settings.data_dir.expanduser().resolve()
+    return dataclasses.replace(settings, data_dir=data_dir,
+                               database_url=settings.database_url or _sqlite_url(data_dir))
+
+
+def prepare_data_dir(settings: Settings) -> Settings:
+    """Create the data directory and, when no SECRET_KEY is given, the key kept in it.
+
+    Returns the settings with ``secret_key`` filled in.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.secret_key:
+        return settings
+    return dataclasses.replace(settings,
+                               secret_key=_persistent_secret(settings.data_dir / SECRET_KEY_FILE))
 
 
 def _persistent_secret(path: Path) -> str:
     # Generated once per data dir so sessions survive restarts without a hard-coded key.
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    # O_EXCL with mode 0600: the key is never readable by others, not even for a moment,
+    # and of two processes starting together only one writes it.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    key = path.read_text().strip()
+    if not key:
+        raise SettingsError(f"Tệp khóa bí mật {path} rỗng; hãy xóa nó để tạo lại.")
+    return key
+
+
+def current() -> Settings:
+    """The settings of the application serving this request or running this command."""
+    return current_app.extensions["docmgr"].settings
+
+
+# --- reading one value by its type ----------------------------------------------------------
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _convert(value, kind, source: str):
+    """``value`` (a text from the environment, or any value from the overrides) as ``kind``."""
+    try:
+        return _as(value, kind)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"{source}={value!r}: {exc}") from None
+
+
+def _as(value, kind):
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):  # X | None
+        if value is None or value == "":
+            return None
+        (kind,) = [arg for arg in args if arg is not type(None)]
+        return _as(value, kind)
+    if origin is Literal:
+        if value not in args:
+            raise ValueError("phải là một trong " + ", ".join(args))
+        return value
+    if origin is tuple:  # tuple[Path, ...]: a list, or one text separated by os.pathsep
+        parts = value.split(os.pathsep) if isinstance(value, str) else value
+        return tuple(_as(part, args[0]) for part in parts if str(part).strip())
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise ValueError("phải là true/false (hoặc 1/0, yes/no, on/off)")
+    if kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value)
+            except ValueError:
+                pass
+        raise ValueError("phải là một số nguyên")
+    if kind is Path:
+        if isinstance(value, (str, os.PathLike)) and str(value).strip():
+            return Path(value)
+        raise ValueError("phải là một đường dẫn")
+    if kind is ZoneInfo:
+        if isinstance(value, ZoneInfo):
+            return value
+        try:
+            return ZoneInfo(str(value).strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("không phải tên múi giờ IANA (ví dụ Asia/Ho_Chi_Minh)") from None
+    if kind is str:
+        if isinstance(value, str):
+            return value
+        raise ValueError("phải là một chuỗi")
+    raise NotImplementedError(f"no reader for settings of type {kind}")  # teach _as

@@ -1,15 +1,25 @@
-"""Time in the organisation's zone: registers and yearly numbers follow local dates."""
+"""Time in the organisation's zone: registers and yearly numbers follow local dates.
+
+The zone is the ``TIMEZONE`` setting, handed over by the application factory through
+``configure``; it is process-wide, not looked up in the Flask application, so that
+operations, the CLI and scripts get the same local dates with or without an app context.
+One office runs in one zone: the last application created in a process sets it.
+"""
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
-
 DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
+
+_zone = ZoneInfo(DEFAULT_ZONE)
+
+
+def configure(zone: ZoneInfo) -> None:
+    global _zone
+    _zone = zone
 
 
 def zone() -> ZoneInfo:
-    name = current_app.config["TIMEZONE"] if has_app_context() else DEFAULT_ZONE
-    return ZoneInfo(name)
+    return _zone
 
 
 def now() -> datetime:
@@ -17,7 +27,7 @@ def now() -> datetime:
 
 
 def local(moment: datetime) -> datetime:
-    return moment.astimezone(zone())
+    return moment.astimezone(_zone)
 
 
 def today() -> date:

@@ -23,9 +23,9 @@ BACKENDS = ("whoosh", "tantivy")
 def reindex_command(backend):
     """Rebuild the search index from the database and the blob store."""
     services = current_app.extensions["docmgr"]
-    name = backend or current_app.config["SEARCH_BACKEND"]
+    name = backend or services.settings.search_backend
     indexer = Indexer(services.db, services.blobs, IndexStore(services.data_dir, name),
-                      ocr_lang=current_app.config["OCR_LANG"])
+                      ocr_lang=services.settings.ocr_lang)
     started = time.perf_counter()
     with click.progressbar(length=1, label=f"Xây lại chỉ mục ({name})",
                            show_pos=True) as bar:

@@ -21,11 +21,11 @@ log = logging.getLogger(__name__)
 class SearchService:
     def __init__(self, app: Flask):
         services = app.extensions["docmgr"]
-        self.backend_name = app.config["SEARCH_BACKEND"]
+        self.backend_name = services.settings.search_backend
         self.store = IndexStore(services.data_dir, self.backend_name)
         self.indexer = Indexer(services.db, services.blobs, self.store,
-                               ocr_lang=app.config["OCR_LANG"])
-        self.mode = app.config["INDEXER"]
+                               ocr_lang=services.settings.ocr_lang)
+        self.mode = services.settings.indexer
         self._wake = threading.Event()
         self._idle = threading.Event()
         self._idle.set()

@@ -2,9 +2,9 @@
 from pathlib import Path
 
 import click
-from flask import current_app
 from sqlalchemy import select
 
+from docmgr import config
 from docmgr.cli import cli, run_in_transaction
 from docmgr.core import auth as accounts
 from docmgr.core.errors import NotFound
@@ -27,7 +27,7 @@ def issue_cert(username, org_code, pin):
     """Issue a certificate from the built-in test CA, key sealed under the PIN."""
     if bool(username) == bool(org_code):
         raise click.UsageError("Chọn một trong --username hoặc --org.")
-    ca = BuiltinCA(current_app.config["DATA_DIR"])
+    ca = BuiltinCA(config.current().data_dir)
 
     def action(session):
         if username:

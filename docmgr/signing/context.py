@@ -1,18 +1,18 @@
 """What a signing request needs from the application's settings."""
-from flask import current_app
-
+from docmgr import config
 from docmgr.signing.pki import BuiltinCA
 from docmgr.signing.timestamps import timestamper as make_timestamper
 from docmgr.signing.trust import TrustStore
 
 
 def trust_store() -> TrustStore:
-    return TrustStore.for_app(current_app.config, current_app.config["DATA_DIR"])
+    settings = config.current()
+    return TrustStore.for_app({"TRUST_ROOTS": settings.trust_roots}, settings.data_dir)
 
 
 def timestamper():
-    return make_timestamper(current_app.config.get("TIMESTAMP_URL"))
+    return make_timestamper(config.current().timestamp_url)
 
 
 def builtin_ca() -> BuiltinCA:
-    return BuiltinCA(current_app.config["DATA_DIR"])
+    return BuiltinCA(config.current().data_dir)

@@ -60,9 +60,12 @@ def test_tampered_file_is_reported_altered(api):
     assert body["signatures"][0]["modification_level"] == "other"
 
 
-def test_configured_trust_roots_are_used(app, api):
-    trust = CORPUS / "signed" / "pyhanko" / "trust"
-    app.config["TRUST_ROOTS"] = [str(trust / "root.cert.pem"), str(trust / "interm.cert.pem")]
+PYHANKO_TRUST = CORPUS / "signed" / "pyhanko" / "trust"
+
+
+@pytest.mark.parametrize("app_config", [{"TRUST_ROOTS": [
+    PYHANKO_TRUST / "root.cert.pem", PYHANKO_TRUST / "interm.cert.pem"]}])
+def test_configured_trust_roots_are_used(api):
     data = (CORPUS / "signed" / "pyhanko" / "sig-no-signed-attrs.pdf").read_bytes()
     body = post_file(api("clerk"), data).get_json()
     assert body["verdict"] == "valid" and body["signatures"][0]["trusted"] is True
