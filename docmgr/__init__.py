@@ -1,67 +1,9 @@
 """docmgr — document management and e-signature routing for Vietnamese state offices."""
-import logging
-from dataclasses import dataclass
-from pathlib import Path
-
-from flask import Flask
-from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
-
-from docmgr import config
-from docmgr.config import Settings
-from docmgr.core import clock
-from docmgr.core.storage import BlobStore
-from docmgr.db import Database
-
-csrf = CSRFProtect()
-login_manager = LoginManager()
 
 
-@dataclass
-class Services:
-    """What an application holds for its requests and commands: ``app.extensions["docmgr"]``."""
-    settings: Settings
-    db: Database
-    blobs: BlobStore
-
-    @property
-    def data_dir(self) -> Path:
-        return self.settings.data_dir
-
-
-def create_app(overrides: dict | None = None) -> Flask:
-    """An application for the settings ``overrides`` > ``DOCMGR_*`` variables > defaults."""
-    settings = config.prepare_data_dir(config.load(overrides))
-    clock.configure(settings.timezone)
-
-    app = Flask(__name__)
-    app.config.update(settings.as_flask_config())  # views not yet converted still read these
-    app.config.update(
-        MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024,  # + form fields
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.secure_cookies,
-        REMEMBER_COOKIE_HTTPONLY=True,
-        REMEMBER_COOKIE_SAMESITE="Lax",
-        REMEMBER_COOKIE_SECURE=settings.secure_cookies,
-        WTF_CSRF_TIME_LIMIT=None,  # valid for the session; clerks keep forms open for hours
-        JSON_AS_ASCII=False,
-    )
-    app.json.ensure_ascii = False
-    app.extensions["docmgr"] = Services(
-        settings=settings,
-        db=Database(settings.database_url, pool_size=settings.db_pool_size,
-                    max_overflow=settings.db_max_overflow),
-        blobs=BlobStore(settings.data_dir / "blobs"))
-
-    # pyHanko logs a full traceback at WARNING for every certificate that does not chain
-    # to a trust root; our reports already say "not trusted", in Vietnamese.
-    logging.getLogger("pyhanko.sign.validation.generic_cms").setLevel(logging.ERROR)
-    logging.getLogger("pyhanko_certvalidator").setLevel(logging.ERROR)
-
-    csrf.init_app(app)
-    login_manager.init_app(app)
-
-    from docmgr import web_app
-    web_app.install(app)
-    return app
+def create_app(overrides: dict | None = None):
+    """The Flask application; see ``docmgr.factory.create_app``."""
+    # Imported on call: every ``import docmgr.<module>`` first imports this package, and an
+    # operation, a migration or a script must not pull in Flask's web layer with it.
+    from docmgr.factory import create_app as make_app
+    return make_app(overrides)

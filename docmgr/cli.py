@@ -1,15 +1,33 @@
-"""``flask --app wsgi docmgr …``: set-up and maintenance commands."""
+"""``flask --app wsgi docmgr …``: set-up and maintenance commands.
+
+Commands are plain click commands, gathered into one ``docmgr`` group per application by
+``group``, to which the factory hands the slices' ``COMMANDS`` by name: no module is
+imported merely for the side effect of registering its commands.
+"""
 import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from docmgr.core import audit
 from docmgr.core import auth as accounts
 from docmgr.core.errors import DomainError
 
-cli = AppGroup("docmgr", help="Quản trị docmgr.")
+
+def command(name: str, **options):
+    """Declare a ``flask docmgr`` subcommand; it runs inside the application's context."""
+    def declare(function):
+        return click.command(name, **options)(with_appcontext(function))
+    return declare
+
+
+def group(*slice_commands: click.Command) -> AppGroup:
+    """The ``docmgr`` command group of one application: these commands and the slices'."""
+    docmgr = AppGroup("docmgr", help="Quản trị docmgr.")
+    for each in (*COMMANDS, *slice_commands):
+        docmgr.add_command(each)
+    return docmgr
 
 
 def _db():
@@ -26,7 +44,7 @@ def run_in_transaction(action):
         sys.exit(1)
 
 
-@cli.command("init")
+@command("init")
 def init_command():
     """Create or upgrade the database schema (idempotent)."""
     from docmgr.migrations import upgrade
@@ -36,7 +54,7 @@ def init_command():
         click.echo("Đã tạo chỉ mục tìm kiếm.")
 
 
-@cli.command("create-org")
+@command("create-org")
 @click.option("--code", required=True, help="Mã định danh, ví dụ 000.00.00.H48")
 @click.option("--name", required=True)
 @click.option("--abbr", required=True, help="Chữ viết tắt, ví dụ UBND, VP")
@@ -50,7 +68,7 @@ def create_org(code, name, abbr, place):
     click.echo(f"Đã tạo cơ quan {org.name} ({org.code}).")
 
 
-@cli.command("create-unit")
+@command("create-unit")
 @click.option("--org", "org_code", required=True)
 @click.option("--name", required=True)
 @click.option("--abbr", required=True)
@@ -64,7 +82,7 @@ def create_unit(org_code, name, abbr):
     click.echo(f"Đã tạo phòng/ban {unit.name} ({unit.abbr}).")
 
 
-@cli.command("create-user")
+@command("create-user")
 @click.option("--username", required=True)
 @click.option("--password", required=True)
 @click.option("--full-name", required=True)
@@ -84,7 +102,7 @@ def create_user(username, password, full_name, role, org_code, unit_abbr):
     click.echo(f"Đã tạo người dùng {user.username} ({user.full_name}).")
 
 
-@cli.command("audit-verify")
+@command("audit-verify")
 def audit_verify():
     """Check the audit log's hash chains; exit 1 and name the first bad row."""
     with _db().transaction(readonly=True) as session:
@@ -97,7 +115,7 @@ def audit_verify():
     click.echo(f"Nhật ký toàn vẹn: {count} sự kiện đã kiểm tra.")
 
 
-@cli.command("demo")
+@command("demo")
 def demo_command():
     """Load a demo provincial office with one user per role and a few documents."""
     from docmgr.demo import load_demo
@@ -112,3 +130,6 @@ def demo_command():
             click.echo(f"  {username:<12} {label}")
     else:
         click.echo("Dữ liệu mẫu đã có sẵn.")
+
+
+COMMANDS = (init_command, create_org, create_unit, create_user, audit_verify, demo_command)

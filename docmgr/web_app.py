@@ -1,22 +1,24 @@
-"""Wires the slices into the application: blueprints, login, template helpers, CLI."""
+"""The web side of an application: blueprints, the JSON API, login, template helpers, error
+pages. ``install`` is called by the factory for each application; importing this module
+changes nothing.
+"""
 from datetime import datetime
+from functools import cache
 
-from flask import Flask, render_template, request
+from flask import Blueprint, Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from docmgr import csrf, login_manager
-from docmgr.cli import cli
 from docmgr.core import catalogue, clock
 from docmgr.core.api import api, http_error_json
 from docmgr.core.auth import ROLE_LABELS, User
 from docmgr.core.errors import DomainError
 from docmgr.core.views import bp as core_views
 from docmgr.core.web import close_session, session
+from docmgr.extensions import csrf, login_manager
 from docmgr.home import bp as home_views
 from docmgr.inbound.api import bp as inbound_api
 from docmgr.inbound.models import STATUS_LABELS
 from docmgr.inbound.views import bp as inbound_views
-from docmgr.maintenance import cli as _maintenance_cli  # noqa: F401  (backup, restore)
 from docmgr.maintenance import faults
 from docmgr.outbound.api import bp as outbound_api
 from docmgr.outbound.views import bp as outbound_views
@@ -24,36 +26,21 @@ from docmgr.records.api import bp as records_api
 from docmgr.records.views import bp as records_views
 from docmgr.reports.api import bp as reports_api
 from docmgr.reports.views import bp as reports_views
-from docmgr.search import cli as _search_cli  # noqa: F401  (registers its commands)
-from docmgr.search import service as search_service
 from docmgr.search.api import bp as search_api
 from docmgr.search.views import bp as search_views
-from docmgr.signing import cli as _signing_cli  # noqa: F401  (registers its commands)
 from docmgr.signing.api import bp as signing_api
 from docmgr.signing.validation import VERDICT_LABELS
 from docmgr.signing.views import bp as signing_views
 
-# Each slice's API is nested under /api/v1 (once, at import: blueprints are app-independent).
+PAGES = (core_views, home_views, inbound_views, outbound_views, signing_views, search_views,
+         records_views, reports_views)
 API_SLICES = (inbound_api, outbound_api, signing_api, search_api, records_api, reports_api)
-for _slice_api in API_SLICES:
-    api.register_blueprint(_slice_api)
-# The API authenticates by bearer token only, never by cookie: no CSRF token needed there.
-for _blueprint in (api, *API_SLICES):
-    csrf.exempt(_blueprint)
 
 
 def install(app: Flask) -> None:
-    app.register_blueprint(api)
-    app.register_blueprint(core_views)
-    app.register_blueprint(home_views)
-    app.register_blueprint(inbound_views)
-    app.register_blueprint(outbound_views)
-    app.register_blueprint(signing_views)
-    app.register_blueprint(search_views)
-    app.register_blueprint(records_views)
-    app.register_blueprint(reports_views)
-    search_service.install(app)
-    app.cli.add_command(cli)
+    app.register_blueprint(api_blueprint())
+    for blueprint in PAGES:
+        app.register_blueprint(blueprint)
     app.teardown_appcontext(close_session)
 
     login_manager.login_view = "core.login"
@@ -75,6 +62,24 @@ def install(app: Flask) -> None:
     faults.install(app)  # disk full, database unreachable: 507/503 with a clear message
     for status in (400, 403, 404, 405, 413):
         app.register_error_handler(status, _http_error_page)
+
+
+@cache
+def api_blueprint() -> Blueprint:
+    """``/api/v1``: the API blueprint with every slice's API nested in it, assembled once.
+
+    A blueprint belongs to no application, and Flask refuses any change to it once an
+    application has registered it. So the tree is put together the first time an
+    application is made and every later one (the tests make one per test) registers the
+    same tree; nesting again per application would add each slice twice.
+    """
+    for slice_api in API_SLICES:
+        api.register_blueprint(slice_api)
+    faults.install_on_api(api)
+    # The API authenticates by bearer token only, never by cookie: no CSRF token needed there.
+    for blueprint in (api, *API_SLICES):
+        csrf.exempt(blueprint)
+    return api
 
 
 ERROR_TITLES = {400: "Yêu cầu không hợp lệ", 403: "Không có quyền truy cập",

@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
-from docmgr.cli import cli
+from docmgr.cli import command
 from docmgr.maintenance.backup import BackupError, create_backup, remove_index, restore_backup
 
 
@@ -19,7 +19,7 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-@cli.command("backup")
+@command("backup")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Tệp sao lưu (.tar, hoặc .tar.gz để nén); mặc định "
                    "docmgr-backup-<ngày giờ>.tar trong thư mục hiện tại.")
@@ -42,7 +42,7 @@ def backup_command(output):
     click.echo("Chỉ mục tìm kiếm không nằm trong bản sao lưu: nó được xây lại khi khôi phục.")
 
 
-@cli.command("restore")
+@command("restore")
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--no-reindex", is_flag=True,
               help="Không xây lại chỉ mục ngay; worker hoặc ứng dụng sẽ xây khi khởi động.")
@@ -72,3 +72,6 @@ def restore_command(archive, no_reindex):
     click.echo("Chỉ mục tìm kiếm không nằm trong bản sao lưu; đang xây lại…")
     count = current_app.extensions["docmgr_search"].indexer.reindex()
     click.echo(f"Đã xây lại chỉ mục tìm kiếm: {count} văn bản.")
+
+
+COMMANDS = (backup_command, restore_command)

@@ -6,9 +6,8 @@ under a real name, so the message can promise that the action did not happen.
 
 The API's catch-all ``Exception`` handler sits on its blueprint, and Flask prefers a
 blueprint's handler for any base class over an application handler for the exact class,
-so these handlers are registered on the API blueprint as well. That must happen before the
-blueprint is first registered on an application, hence at import (web_app imports this
-module at its top, like it nests the slices' blueprints at import).
+so these handlers are registered on the API blueprint as well (``install_on_api``, while
+web_app assembles that blueprint, before any application registers it).
 """
 import errno
 import logging
@@ -17,8 +16,6 @@ from flask import current_app, g, jsonify, render_template, request
 from markupsafe import escape
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-from docmgr.core.api import api
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +110,11 @@ def os_error(exc: OSError):
 HANDLED = ((OperationalError, database_error), (InterfaceError, database_error),
            (PoolTimeout, database_error), (OSError, os_error))
 
-for _exc_class, _handler in HANDLED:
-    api.register_error_handler(_exc_class, _handler)
+
+def install_on_api(api) -> None:
+    """The same answers inside the API blueprint, whose catch-all handler would win otherwise."""
+    for exc_class, handler in HANDLED:
+        api.register_error_handler(exc_class, handler)
 
 
 def install(app) -> None:

@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from docmgr.cli import cli
+from docmgr.cli import command
 from docmgr.core import outbox
 from docmgr.search.indexer import Indexer
 from docmgr.search.service import current as search_service
@@ -16,7 +16,7 @@ from docmgr.search.store import IndexStore
 BACKENDS = ("whoosh", "tantivy")
 
 
-@cli.command("reindex")
+@command("reindex")
 @click.option("--backend", type=click.Choice(BACKENDS), default=None,
               help="Xây chỉ mục cho bộ máy này (mặc định: SEARCH_BACKEND). Đặt SEARCH_BACKEND "
                    "theo nó sau đó để chuyển hẳn sang.")
@@ -38,7 +38,7 @@ def reindex_command(backend):
                f"({count / elapsed if elapsed else 0:,.0f} văn bản/giây).".replace(",", "."))
 
 
-@cli.command("worker")
+@command("worker")
 @click.option("--once", is_flag=True, help="Xử lý hết hàng đợi rồi thoát.")
 @click.option("--poll", default=1.0, show_default=True, help="Giây chờ giữa hai lần kiểm tra.")
 def worker_command(once, poll):
@@ -76,3 +76,6 @@ def worker_command(once, poll):
 
 def services_db():
     return current_app.extensions["docmgr"].db
+
+
+COMMANDS = (reindex_command, worker_command)

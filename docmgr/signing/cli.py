@@ -5,7 +5,7 @@ import click
 from sqlalchemy import select
 
 from docmgr import config
-from docmgr.cli import cli, run_in_transaction
+from docmgr.cli import command, run_in_transaction
 from docmgr.core import auth as accounts
 from docmgr.core.errors import NotFound
 from docmgr.signing import operations as signing
@@ -19,7 +19,7 @@ def _user(session, username: str) -> accounts.User:
     return user
 
 
-@cli.command("issue-cert")
+@command("issue-cert")
 @click.option("--username", default=None, help="người ký nhận chứng thư cá nhân")
 @click.option("--org", "org_code", default=None, help="mã cơ quan nhận chứng thư cơ quan")
 @click.option("--pin", required=True, help="mã PIN bảo vệ khóa bí mật")
@@ -39,7 +39,7 @@ def issue_cert(username, org_code, pin):
                f"hiệu lực đến {key.not_after:%d/%m/%Y}.")
 
 
-@cli.command("import-cert")
+@command("import-cert")
 @click.option("--username", required=True)
 @click.option("--p12", "p12_path", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--p12-password", default="", help="mật khẩu của tệp PKCS#12")
@@ -50,3 +50,6 @@ def import_cert(username, p12_path, p12_password, pin):
     key = run_in_transaction(lambda session: signing.import_pkcs12(
         session, _user(session, username), data, p12_password, pin))
     click.echo(f"Đã nhập chứng thư {key.subject_cn} do {key.issuer_cn} cấp.")
+
+
+COMMANDS = (issue_cert, import_cert)
