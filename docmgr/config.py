@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app
-
 from docmgr.core.clock import DEFAULT_ZONE
 
 ENV_PREFIX = "DOCMGR_"
@@ -101,8 +99,7 @@ def load(overrides: Mapping[str, object] | None = None,
         elif ENV_PREFIX + key in environ:
             values[name] = _convert(environ[ENV_PREFIX + key], kind, ENV_PREFIX + key)
     settings = Settings(**values)
-    # Relative paths are taken from the directory the process starts in, once, so that
-    # nothing depends on a later change of directory.
+    # DATA_DIR is made absolute once, here: nothing later depends on the current directory.
     data_dir = settings.data_dir.expanduser().resolve()
     return dataclasses.replace(settings, data_dir=data_dir,
                                database_url=settings.database_url or _sqlite_url(data_dir))
@@ -139,6 +136,7 @@ def _persistent_secret(path: Path) -> str:
 
 def current() -> Settings:
     """The settings of the application serving this request or running this command."""
+    from flask import current_app  # here, not above: loading settings needs no Flask
     return current_app.extensions["docmgr"].settings
 
 
