@@ -4,12 +4,11 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from docmgr import config
 from docmgr.cli import command, run_in_transaction
 from docmgr.core import auth as accounts
 from docmgr.core.errors import NotFound
 from docmgr.signing import operations as signing
-from docmgr.signing.pki import BuiltinCA
+from docmgr.signing.context import builtin_ca
 
 
 def _user(session, username: str) -> accounts.User:
@@ -27,7 +26,7 @@ def issue_cert(username, org_code, pin):
     """Issue a certificate from the built-in test CA, key sealed under the PIN."""
     if bool(username) == bool(org_code):
         raise click.UsageError("Chọn một trong --username hoặc --org.")
-    ca = BuiltinCA(config.current().data_dir)
+    ca = builtin_ca()
 
     def action(session):
         if username:
