@@ -6,7 +6,7 @@ from werkzeug.exceptions import HTTPException
 
 from docmgr import csrf, login_manager
 from docmgr.cli import cli
-from docmgr.core import catalogue, clock
+from docmgr.core import catalogue, clock, urls
 from docmgr.core.api import api, http_error_json
 from docmgr.core.auth import ROLE_LABELS, User
 from docmgr.core.errors import DomainError
@@ -43,6 +43,7 @@ for _blueprint in (api, *API_SLICES):
 
 
 def install(app: Flask) -> None:
+    urls.install(app)  # the bounded <int:...> converter, before any rule is added
     app.register_blueprint(api)
     app.register_blueprint(core_views)
     app.register_blueprint(home_views)

@@ -20,7 +20,7 @@ from docmgr.core.errors import (
 )
 from docmgr.core.storage import BlobStore
 from docmgr.core.uploads import CheckedPdf
-from docmgr.core.values import choice, parse_date
+from docmgr.core.values import choice, parse_date, parse_int
 from docmgr.inbound import operations as inbound
 from docmgr.outbound.models import (
     EDITABLE,
@@ -61,10 +61,10 @@ def _ids(raw, name: str) -> tuple[int, ...]:
         parts = raw
     else:
         parts = [p for p in str(raw or "").replace(";", ",").split(",") if p.strip()]
-    try:
-        return tuple(int(str(p).strip()) for p in parts)
-    except ValueError:
-        raise ValidationFailed("Danh sách người xem xét không hợp lệ.", field=name) from None
+    ids = tuple(parse_int(str(p).strip(), name) for p in parts)
+    if None in ids:
+        raise ValidationFailed("Danh sách người xem xét không hợp lệ.", field=name)
+    return ids
 
 
 def _recipients(raw) -> tuple[str, ...]:
