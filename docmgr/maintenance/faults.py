@@ -13,12 +13,12 @@ module at its top, like it nests the slices' blueprints at import).
 import errno
 import logging
 
-from flask import current_app, g, jsonify, render_template, request
+from flask import current_app, g, jsonify, render_template
 from markupsafe import escape
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from docmgr.core.api import api
+from docmgr.core.api import api, is_api_request
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +70,11 @@ def _discard_session() -> None:
         log.debug("rollback after a fault failed", exc_info=True)
 
 
-def _is_api() -> bool:
-    return bool(request.blueprint and request.blueprint.startswith("api"))
 
 
 def _respond(status: int, code: str, message: str):
     retry = {"Retry-After": "30"} if status == 503 else {}
-    if _is_api():
+    if is_api_request():
         return jsonify({"error": {"code": code, "message": message}}), status, retry
     try:
         # The regular page needs the user from the database; when that is what failed,
