@@ -2,6 +2,7 @@
 import re
 from datetime import date
 
+from docmgr.core.documents import normalise_text
 from docmgr.core.errors import ValidationFailed
 
 # Ids and counts are INTEGER columns (32-bit on PostgreSQL): a larger number in a query
@@ -15,6 +16,17 @@ FIELD_RANGES = {"year": (YEAR_MIN, YEAR_MAX, "Năm")}
 # ASCII digits only: int() would also take "1_000" or Arabic-Indic digits.
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 SHOWN_CHARS = 20  # of a refused value echoed in a message: never 9 MB of it
+
+# Bounds of the texts people type, in characters after normalise_text. Each is stated
+# once here and used by every operation storing such a text (see ``text``).
+SUBJECT_MAX = 500  # trích yếu: ND30 Phụ lục VI (Subject ≤ 500), so it can be exchanged
+NAME_MAX = 255  # an organisation's name (tác giả, nơi nhận): its column
+NOTATION_MAX = 100  # số, ký hiệu: its key column
+NOTE_MAX = 2000  # ý kiến chỉ đạo, ghi chú, ý kiến góp ý: a paragraph or two
+REASON_MAX = 1000  # lý do trả lại: read by the sending organisation in a status message
+# Raw input this many times over its bound is refused before it is even normalised: no
+# collapsing of spaces brings 9 MB down to a paragraph a person typed.
+RAW_FACTOR = 4
 
 
 def _shown(raw) -> str:
@@ -34,6 +46,24 @@ def parse_date(raw, field: str, *, required: bool = False) -> date | None:
     except ValueError:
         raise ValidationFailed(f"Ngày “{_shown(raw)}” không đúng dạng YYYY-MM-DD.",
                                field=field) from None
+
+
+def text(raw, field: str, *, label: str, max_len: int, required: str | None = None) -> str:
+    """Typed text as it is kept (normalise_text), at most ``max_len`` characters;
+    ``required`` is the message when it is empty. Refused before anything is stored, with
+    a message naming the field, so no operation keeps (and shows other organisations)
+    megabytes nobody typed."""
+    if raw is None:
+        raw = ""
+    if not isinstance(raw, str):  # a JSON number, list or object where text belongs
+        raise ValidationFailed(f"{label} phải là một đoạn văn bản.", field=field)
+    value = normalise_text(raw) if len(raw) <= max_len * RAW_FACTOR else None
+    if value == "" and required:
+        raise ValidationFailed(required, field=field)
+    if value is None or len(value) > max_len:
+        raise ValidationFailed(f"{label} tối đa {max_len:,} ký tự.".replace(",", "."),
+                               field=field)
+    return value
 
 
 def parse_int(raw, field: str) -> int | None:
