@@ -92,3 +92,19 @@ def test_internal_error_outside_the_view_is_json_500_without_traceback(app, api)
     error = assert_json_error(r, 500)
     assert SECRET not in r.get_data(as_text=True)
     assert error["message"] == "Lỗi hệ thống; thao tác chưa được thực hiện."
+
+
+def test_internal_error_on_a_page_stays_an_html_page(app, browser_login):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    failing = []
+
+    @app.after_request
+    def broken(response):
+        if failing and response.status_code == 200:
+            raise RuntimeError(SECRET)
+        return response
+    client = browser_login("clerk")  # logging in is a request: the hook comes first
+    failing.append(True)
+    r = client.get("/incoming/")
+    assert r.status_code == 500 and r.mimetype == "text/html"
+    assert SECRET not in r.get_data(as_text=True)
