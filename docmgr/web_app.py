@@ -5,11 +5,11 @@ changes nothing.
 from datetime import datetime
 from functools import cache
 
-from flask import Blueprint, Flask, render_template, request
+from flask import Blueprint, Flask, render_template
 from werkzeug.exceptions import HTTPException
 
-from docmgr.core import catalogue, clock
-from docmgr.core.api import api, http_error_json
+from docmgr.core import catalogue, clock, limits
+from docmgr.core.api import api, http_error_json, is_api_request
 from docmgr.core.auth import ROLE_LABELS, User
 from docmgr.core.errors import DomainError
 from docmgr.core.views import bp as core_views
@@ -38,6 +38,7 @@ API_SLICES = (inbound_api, outbound_api, signing_api, search_api, records_api, r
 
 
 def install(app: Flask) -> None:
+    limits.install(app)  # bounded <int:...> ids, JSON body size; before any rule is added
     app.register_blueprint(api_blueprint())
     for blueprint in PAGES:
         app.register_blueprint(blueprint)
@@ -60,7 +61,7 @@ def install(app: Flask) -> None:
     app.after_request(_security_headers)
     app.register_error_handler(DomainError, _domain_error_page)
     faults.install(app)  # disk full, database unreachable: 507/503 with a clear message
-    for status in (400, 403, 404, 405, 413):
+    for status in (400, 403, 404, 405, 413, 500):
         app.register_error_handler(status, _http_error_page)
 
 
@@ -93,8 +94,10 @@ def _domain_error_page(exc: DomainError):
 
 
 def _http_error_page(exc: HTTPException):
-    if request.blueprint and request.blueprint.startswith("api"):
+    if is_api_request():
         return http_error_json(exc)  # app-wide status handlers win over blueprint ones
+    if exc.code == 500:
+        return exc  # Flask's own page: rendering ours could fail the same way again
     messages = {400: "Yêu cầu không hợp lệ hoặc phiên làm việc đã hết hạn; hãy tải lại trang.",
                 403: "Bạn không có quyền mở trang này.",
                 404: "Trang hoặc văn bản không tồn tại, hoặc bạn không có quyền xem.",

@@ -33,8 +33,15 @@ HTTP_MESSAGES = {
     403: "Bạn không có quyền thực hiện thao tác này.",
     404: "Không tìm thấy.",
     405: "Phương thức không được hỗ trợ.",
-    413: "Tệp quá lớn.",
+    413: "Dữ liệu gửi lên (tệp hoặc nội dung JSON) vượt quá giới hạn cho phép.",
+    500: "Lỗi hệ thống; thao tác chưa được thực hiện.",
 }
+
+
+def is_api_request() -> bool:
+    """Whether the answer must be JSON: decided by the path, since an unknown route (404)
+    or a wrong method (405) under /api/ matched no rule and so has no blueprint."""
+    return request.path == "/api" or request.path.startswith("/api/")
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None, **extra):
@@ -87,10 +94,14 @@ def _domain_error(exc: DomainError):
 
 @api.errorhandler(HTTPException)
 def http_error_json(exc: HTTPException):
-    session().rollback()
+    if "db_session" in g:  # an unknown route never opened one: no database for a 404
+        session().rollback()
     status = exc.code or 500
-    return error_response(status, exc.name.lower().replace(" ", "_"),
-                          HTTP_MESSAGES.get(status, exc.description))
+    body, status = error_response(status, exc.name.lower().replace(" ", "_"),
+                                  HTTP_MESSAGES.get(status, exc.description))
+    # A 405 names the methods the resource does take.
+    allowed = getattr(exc, "valid_methods", None)
+    return body, status, {"Allow": ", ".join(allowed)} if allowed else {}
 
 
 @api.errorhandler(Exception)

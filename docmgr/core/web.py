@@ -40,6 +40,12 @@ def blobs():
     return services().blobs
 
 
+# The deepest row a list may be paged to. Search engines size their top-k heap by
+# offset + limit (tantivy asks for 16 bytes a row up front: a page number of a few billion
+# aborts the whole process), and a database skips every row before the offset.
+MAX_OFFSET = 1_000_000
+
+
 @dataclass
 class Page:
     number: int
@@ -57,6 +63,8 @@ def page_args(args, *, default_per_page: int = 20, max_per_page: int = 100) -> P
         raise ValidationFailed("Số trang phải từ 1 trở lên.", field="page")
     if not 1 <= per_page <= max_per_page:
         raise ValidationFailed(f"Số dòng mỗi trang phải từ 1 đến {max_per_page}.", field="per_page")
+    if (number - 1) * per_page > MAX_OFFSET:
+        raise ValidationFailed(f"Số trang tối đa là {MAX_OFFSET // per_page + 1}.", field="page")
     return Page(number, per_page)
 
 

@@ -17,7 +17,16 @@ from docmgr.core.errors import (
 )
 from docmgr.core.storage import BlobStore
 from docmgr.core.uploads import CheckedPdf
-from docmgr.core.values import choice, parse_date
+from docmgr.core.values import (
+    NAME_MAX,
+    NOTATION_MAX,
+    NOTE_MAX,
+    REASON_MAX,
+    SUBJECT_MAX,
+    choice,
+    parse_date,
+    text,
+)
 from docmgr.inbound.models import (
     OPEN_STATUSES,
     ROLE_LABELS,
@@ -28,7 +37,6 @@ from docmgr.signing.trust import TrustStore
 from docmgr.signing.validation import validate_pdf
 
 REGISTER = "incoming"
-SUBJECT_MAX = 500
 DISTRIBUTORS = (Role.LEADER, Role.HEAD, Role.CLERK)
 
 
@@ -47,21 +55,12 @@ class Registration:
 
 def parse_registration(raw) -> Registration:
     """Check what a clerk typed; raise ValidationFailed naming the first wrong field."""
-    sender = normalise_text(raw.get("sender"))
-    notation = normalise_text(raw.get("notation"))
-    subject = normalise_text(raw.get("subject"))
-    if not sender:
-        raise ValidationFailed("Vui lòng nhập cơ quan ban hành (tác giả).", field="sender")
-    if len(sender) > 255:
-        raise ValidationFailed("Tên cơ quan ban hành quá dài (tối đa 255 ký tự).", field="sender")
-    if not notation:
-        raise ValidationFailed("Vui lòng nhập số, ký hiệu của văn bản.", field="notation")
-    if len(notation) > 100:
-        raise ValidationFailed("Số, ký hiệu quá dài (tối đa 100 ký tự).", field="notation")
-    if not subject:
-        raise ValidationFailed("Vui lòng nhập trích yếu nội dung.", field="subject")
-    if len(subject) > SUBJECT_MAX:
-        raise ValidationFailed(f"Trích yếu tối đa {SUBJECT_MAX} ký tự.", field="subject")
+    sender = text(raw.get("sender"), "sender", label="Tên cơ quan ban hành", max_len=NAME_MAX,
+                  required="Vui lòng nhập cơ quan ban hành (tác giả).")
+    notation = text(raw.get("notation"), "notation", label="Số, ký hiệu", max_len=NOTATION_MAX,
+                    required="Vui lòng nhập số, ký hiệu của văn bản.")
+    subject = text(raw.get("subject"), "subject", label="Trích yếu", max_len=SUBJECT_MAX,
+                   required="Vui lòng nhập trích yếu nội dung.")
     doc_type = catalogue.canonical_type(raw.get("doc_type"))
     if doc_type is None:
         raise ValidationFailed("Loại văn bản không có trong danh mục.", field="doc_type")
@@ -325,6 +324,7 @@ def assign(session, actor: User, doc_id: int, *, user_id: int | None = None,
     A unit head may pass a document given to the unit on to one of its members.
     """
     require_role(actor, *DISTRIBUTORS)
+    note = text(note, "note", label="Ý kiến chỉ đạo", max_len=NOTE_MAX)
     doc = get_visible(session, actor, doc_id, for_update=True)
     if role not in ASSIGN_ROLES:
         raise ValidationFailed("Vai trò xử lý không hợp lệ.", field="role")
@@ -353,7 +353,7 @@ def assign(session, actor: User, doc_id: int, *, user_id: int | None = None,
     elif doc.status == "registered" and role == "cooperate":
         doc.status = "assigned"
     assignment = Assignment(document_id=doc.id, user_id=user_id, unit_id=unit_id, role=role,
-                            deadline=deadline or doc.deadline, note=normalise_text(note),
+                            deadline=deadline or doc.deadline, note=note,
                             assigned_by_id=actor.id, assigned_at=clock.now())
     session.add(assignment)
     session.flush()
@@ -410,13 +410,14 @@ def start(session, actor: User, doc_id: int) -> IncomingDocument:
 
 def complete(session, actor: User, doc_id: int, note: str = "") -> IncomingDocument:
     """The main handler marks the document handled (giải quyết xong)."""
+    note = text(note, "note", label="Ghi chú kết quả xử lý", max_len=NOTE_MAX)
     doc = get_visible(session, actor, doc_id, for_update=True)
     _require_main_handler(session, actor, doc)
     if doc.status not in ("assigned", "in_progress"):
         raise Conflict("Văn bản không ở trạng thái đang xử lý.", code="invalid_state")
     doc.status = "completed"
     doc.completed_at = clock.now()
-    doc.completion_note = normalise_text(note)
+    doc.completion_note = note
     audit.record(session, "incoming.completed", actor=actor, obj=doc, note=doc.completion_note)
     return doc
 
@@ -520,9 +521,8 @@ def accept(session, actor: User, doc_id: int) -> IncomingDocument:
 def reject(session, actor: User, doc_id: int, reason: str) -> IncomingDocument:
     """Return a pending electronic document to its sender with a reason."""
     require_role(actor, Role.CLERK)
-    reason = normalise_text(reason)
-    if not reason:
-        raise ValidationFailed("Vui lòng nêu lý do trả lại.", field="reason")
+    reason = text(reason, "reason", label="Lý do trả lại", max_len=REASON_MAX,
+                  required="Vui lòng nêu lý do trả lại.")
     doc = get_visible(session, actor, doc_id, for_update=True)
     if doc.status != "pending":
         raise Conflict("Chỉ trả lại được văn bản đang chờ tiếp nhận.", code="invalid_state")

@@ -12,10 +12,12 @@ web_app assembles that blueprint, before any application registers it).
 import errno
 import logging
 
-from flask import current_app, g, jsonify, render_template, request
+from flask import current_app, g, jsonify, render_template
 from markupsafe import escape
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from docmgr.core.api import is_api_request
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +69,11 @@ def _discard_session() -> None:
         log.debug("rollback after a fault failed", exc_info=True)
 
 
-def _is_api() -> bool:
-    return bool(request.blueprint and request.blueprint.startswith("api"))
 
 
 def _respond(status: int, code: str, message: str):
     retry = {"Retry-After": "30"} if status == 503 else {}
-    if _is_api():
+    if is_api_request():
         return jsonify({"error": {"code": code, "message": message}}), status, retry
     try:
         # The regular page needs the user from the database; when that is what failed,

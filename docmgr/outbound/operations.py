@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from docmgr.core import audit, catalogue, clock, numbering
 from docmgr.core.auth import Organization, Role, Unit, User, require_role, user_in_org
-from docmgr.core.documents import StoredFile, normalise_text, store_pdf
+from docmgr.core.documents import StoredFile, store_pdf
 from docmgr.core.errors import (
     Conflict,
     DomainError,
@@ -20,7 +20,15 @@ from docmgr.core.errors import (
 )
 from docmgr.core.storage import BlobStore
 from docmgr.core.uploads import CheckedPdf
-from docmgr.core.values import choice, parse_date
+from docmgr.core.values import (
+    NAME_MAX,
+    NOTE_MAX,
+    SUBJECT_MAX,
+    choice,
+    parse_date,
+    parse_int,
+    text,
+)
 from docmgr.inbound import operations as inbound
 from docmgr.outbound.models import (
     EDITABLE,
@@ -37,7 +45,9 @@ from docmgr.signing.validation import validate_pdf
 
 DRAFTERS = (Role.SPECIALIST, Role.HEAD, Role.LEADER, Role.CLERK)
 SIGNERS = (Role.LEADER, Role.HEAD)
-SUBJECT_MAX = 500
+# A "Nơi nhận" list names tens of bodies, a circular to every province and ministry a few
+# hundred; each becomes a row and, inside the system, a delivery.
+RECIPIENTS_MAX = 300
 SIGNER_RETURNED = -1  # returned_from value when the signer sent the draft back
 
 
@@ -61,27 +71,31 @@ def _ids(raw, name: str) -> tuple[int, ...]:
         parts = raw
     else:
         parts = [p for p in str(raw or "").replace(";", ",").split(",") if p.strip()]
-    try:
-        return tuple(int(str(p).strip()) for p in parts)
-    except ValueError:
-        raise ValidationFailed("Danh sách người xem xét không hợp lệ.", field=name) from None
+    ids = tuple(parse_int(str(p).strip(), name) for p in parts)
+    if None in ids:
+        raise ValidationFailed("Danh sách người xem xét không hợp lệ.", field=name)
+    return ids
 
 
 def _recipients(raw) -> tuple[str, ...]:
     if isinstance(raw, str):
-        text = raw.strip()
-        if text.startswith("["):
+        listed = raw.strip()
+        if listed.startswith("["):
             try:
-                raw = json.loads(text)
+                raw = json.loads(listed)
             except ValueError:
                 raise ValidationFailed("Nơi nhận phải là danh sách JSON.",
                                        field="recipients") from None
         else:
-            raw = [line for line in text.splitlines()]
+            raw = listed.splitlines()
     if not isinstance(raw, (list, tuple)) or not all(isinstance(r, str) for r in raw):
         raise ValidationFailed("Nơi nhận phải là danh sách tên hoặc mã cơ quan.",
                                field="recipients")
-    names = tuple(dict.fromkeys(normalise_text(r) for r in raw if normalise_text(r)))
+    entries = [r for r in raw if r.strip()]
+    if len(entries) > RECIPIENTS_MAX:
+        raise ValidationFailed(f"Tối đa {RECIPIENTS_MAX} nơi nhận.", field="recipients")
+    names = tuple(dict.fromkeys(
+        text(r, "recipients", label="Tên nơi nhận", max_len=NAME_MAX) for r in entries))
     if not names:
         raise ValidationFailed("Vui lòng nhập ít nhất một nơi nhận.", field="recipients")
     return names
@@ -95,11 +109,8 @@ def parse_draft(raw) -> DraftInput:
     doc_type = catalogue.canonical_type(raw.get("doc_type"))
     if doc_type is None:
         raise ValidationFailed("Loại văn bản không có trong danh mục.", field="doc_type")
-    subject = normalise_text(raw.get("subject"))
-    if not subject:
-        raise ValidationFailed("Vui lòng nhập trích yếu nội dung.", field="subject")
-    if len(subject) > SUBJECT_MAX:
-        raise ValidationFailed(f"Trích yếu tối đa {SUBJECT_MAX} ký tự.", field="subject")
+    subject = text(raw.get("subject"), "subject", label="Trích yếu", max_len=SUBJECT_MAX,
+                   required="Vui lòng nhập trích yếu nội dung.")
     signer = _ids(raw.get("signer_id"), "signer_id")
     if len(signer) != 1:
         raise ValidationFailed("Vui lòng chọn người ký.", field="signer_id")
@@ -323,6 +334,7 @@ def _add_recipients(session, doc: OutgoingDocument, names: tuple[str, ...]) -> N
 
 def add_version(session, blobs: BlobStore, actor: User, doc_id: int, upload: CheckedPdf,
                 filename: str, note: str = "") -> DraftVersion:
+    note = text(note, "note", label="Ghi chú phiên bản", max_len=NOTE_MAX)
     doc = get_visible(session, actor, doc_id, for_update=True)
     if doc.author_id != actor.id:
         raise Forbidden("Chỉ người soạn thảo mới tải lên phiên bản mới.")
@@ -334,7 +346,7 @@ def add_version(session, blobs: BlobStore, actor: User, doc_id: int, upload: Che
                           .where(DraftVersion.document_id == doc.id)) or 0
     version = DraftVersion(document_id=doc.id, number=last + 1, file_id=stored.id,
                            uploaded_by_id=actor.id, uploaded_at=clock.now(),
-                           note=normalise_text(note))
+                           note=note)
     session.add(version)
     doc.file_id = stored.id
     session.flush()
@@ -378,10 +390,10 @@ def _current_step(session, doc: OutgoingDocument, actor: User) -> RouteStep:
 
 
 def approve(session, actor: User, doc_id: int, comment: str = "") -> OutgoingDocument:
+    comment = text(comment, "comment", label="Ý kiến", max_len=NOTE_MAX)
     doc = get_visible(session, actor, doc_id, for_update=True)
     step = _current_step(session, doc, actor)
-    step.decision, step.decided_at, step.comment = "approved", clock.now(), normalise_text(
-        comment)
+    step.decision, step.decided_at, step.comment = "approved", clock.now(), comment
     later = session.scalar(select(func.count()).where(RouteStep.document_id == doc.id,
                                                       RouteStep.position > step.position))
     if later:
@@ -395,9 +407,8 @@ def approve(session, actor: User, doc_id: int, comment: str = "") -> OutgoingDoc
 
 def return_draft(session, actor: User, doc_id: int, comment: str) -> OutgoingDocument:
     """Trả lại: the current reviewer, or the signer, sends it back to the author."""
-    comment = normalise_text(comment)
-    if not comment:
-        raise ValidationFailed("Vui lòng ghi ý kiến khi trả lại dự thảo.", field="comment")
+    comment = text(comment, "comment", label="Ý kiến", max_len=NOTE_MAX,
+                   required="Vui lòng ghi ý kiến khi trả lại dự thảo.")
     doc = get_visible(session, actor, doc_id, for_update=True)
     if doc.status == "awaiting_signature":
         if doc.signer_id != actor.id:

@@ -23,7 +23,7 @@ from docmgr.core import audit, clock
 from docmgr.core.auth import Role, User, require_role, unit_in_org
 from docmgr.core.documents import StoredFile, normalise_text
 from docmgr.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from docmgr.core.values import choice, parse_int
+from docmgr.core.values import choice, parse_int, text
 from docmgr.inbound import operations as inbound
 from docmgr.inbound.models import IncomingDocument
 from docmgr.outbound import operations as outbound
@@ -92,11 +92,8 @@ def parse_dossier(raw, actor: User) -> DossierInput:
     if len(code) > CODE_MAX or not CODE_RE.match(code):
         raise ValidationFailed(f"Ký hiệu hồ sơ chỉ gồm chữ, số và các dấu . - / (tối đa "
                                f"{CODE_MAX} ký tự).", field="code")
-    title = normalise_text(str(raw.get("title") or ""))
-    if not title:
-        raise ValidationFailed("Vui lòng nhập tiêu đề hồ sơ.", field="title")
-    if len(title) > TITLE_MAX:
-        raise ValidationFailed(f"Tiêu đề hồ sơ tối đa {TITLE_MAX} ký tự.", field="title")
+    title = text(raw.get("title"), "title", label="Tiêu đề hồ sơ", max_len=TITLE_MAX,
+                 required="Vui lòng nhập tiêu đề hồ sơ.")
     return DossierInput(
         year=year, code=code, title=title,
         retention_years=parse_retention(raw.get("retention")),

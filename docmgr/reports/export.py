@@ -80,7 +80,8 @@ def _xlsx(report: Report) -> bytes:
     # It knows nothing of number formats either: open its workbook and add them.
     book = load_workbook(io.BytesIO(plain))
     sheet = book.active
-    sheet["A1"] = f"{report.org_name} — {report.title} — {report.period.label}"
+    exports.write_cell(sheet["A1"], f"{report.org_name} — {report.title} — "
+                       f"{report.period.label}")
     last_column = get_column_letter(len(COLUMNS))
     sheet.merge_cells(f"A1:{last_column}1")
     sheet.merge_cells(f"A2:{last_column}2")
