@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
-from docmgr.core import audit, catalogue
+from docmgr.core import audit, catalogue, transaction
 from docmgr.core.auth import (
     LoginRefused,
     Organization,
@@ -81,13 +81,12 @@ def roles(*allowed):
 
 @api.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
-    session().rollback()
+    transaction.refused(exc)
     return jsonify({"error": exc.to_dict()}), exc.status
 
 
 @api.errorhandler(HTTPException)
 def http_error_json(exc: HTTPException):
-    session().rollback()
     status = exc.code or 500
     return error_response(status, exc.name.lower().replace(" ", "_"),
                           HTTP_MESSAGES.get(status, exc.description))
@@ -95,7 +94,6 @@ def http_error_json(exc: HTTPException):
 
 @api.errorhandler(Exception)
 def _unexpected(exc: Exception):
-    session().rollback()
     current_app.logger.exception("API error")
     return error_response(500, "internal_error", "Lỗi hệ thống; thao tác chưa được thực hiện.")
 
