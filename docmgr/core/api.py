@@ -11,7 +11,6 @@ from werkzeug.exceptions import HTTPException
 
 from docmgr.core import audit, catalogue, transaction
 from docmgr.core.auth import (
-    LoginRefused,
     Organization,
     Unit,
     User,
@@ -21,7 +20,7 @@ from docmgr.core.auth import (
     user_for_token,
 )
 from docmgr.core.errors import DomainError, Forbidden
-from docmgr.core.web import commit, int_arg, page_args, session
+from docmgr.core.web import int_arg, page_args, session
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -114,17 +113,13 @@ def json_body() -> dict:
 def create_token():
     body = json_body()
     cfg = current_app.config
-    try:
-        user = authenticate(session(), str(body.get("username", "")),
-                            str(body.get("password", "")),
-                            max_failures=cfg["LOGIN_MAX_FAILURES"],
-                            lock_minutes=cfg["LOGIN_LOCK_MINUTES"])
-    except LoginRefused as refused:
-        commit()  # keep the failure count
-        return jsonify({"error": refused.to_dict()}), 401
+    # A refusal (LoginRefused, 401) keeps the failure count: see core/transaction.py.
+    user = authenticate(session(), str(body.get("username", "")),
+                        str(body.get("password", "")),
+                        max_failures=cfg["LOGIN_MAX_FAILURES"],
+                        lock_minutes=cfg["LOGIN_LOCK_MINUTES"])
     token = issue_token(session(), user, cfg["TOKEN_TTL_DAYS"])
     audit.record(session(), "auth.token_issued", actor=user)
-    commit()
     return jsonify({"token": token}), 200
 
 
@@ -133,7 +128,6 @@ def delete_token():
     """Revoke the token this request was made with."""
     revoke_token(session(), _bearer_token())
     audit.record(session(), "auth.token_revoked", actor=current_user())
-    commit()
     return "", 204
 
 
