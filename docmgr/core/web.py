@@ -13,10 +13,6 @@ from docmgr.core.uploads import CheckedPdf, check_pdf
 from docmgr.core.values import parse_int
 
 
-def commit():
-    session().commit()
-
-
 def services():
     return current_app.extensions["docmgr"]
 
