@@ -155,8 +155,10 @@ def install(app, *, error_page) -> None:
 
 def on_refusal(respond):
     """Declare how a refused form post of this view is answered: ``respond(exc,
-    **view_args)`` returns the response (the transaction is already rolled back). Flash
-    after anything that may itself be refused, so the error page does not repeat it."""
+    **view_args)`` returns the response, the refused work already rolled back (or, for a
+    refusal that ``keeps_changes``, about to be committed). It may raise a DomainError to
+    answer with the error page instead; flash after anything that may be refused, so the
+    error page does not repeat the message."""
     def declare(view):
         view.on_refusal = respond
         return view
