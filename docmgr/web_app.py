@@ -8,7 +8,7 @@ from functools import cache
 from flask import Blueprint, Flask, render_template
 from werkzeug.exceptions import HTTPException
 
-from docmgr.core import catalogue, clock, limits
+from docmgr.core import catalogue, clock, limits, transaction
 from docmgr.core.api import api, http_error_json, is_api_request
 from docmgr.core.auth import ROLE_LABELS, User
 from docmgr.core.errors import DomainError
@@ -59,7 +59,7 @@ def install(app: Flask) -> None:
     app.jinja_env.filters["isotime"] = _isotime
     app.jinja_env.globals["signature_verdicts"] = VERDICT_LABELS
     app.after_request(_security_headers)
-    app.register_error_handler(DomainError, _domain_error_page)
+    transaction.install(app, error_page=_domain_error_page)  # commit/rollback, refusals
     faults.install(app)  # disk full, database unreachable: 507/503 with a clear message
     for status in (400, 403, 404, 405, 413, 500):
         app.register_error_handler(status, _http_error_page)

@@ -9,9 +9,8 @@ from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
-from docmgr.core import audit, catalogue
+from docmgr.core import audit, catalogue, transaction
 from docmgr.core.auth import (
-    LoginRefused,
     Organization,
     Unit,
     User,
@@ -21,7 +20,7 @@ from docmgr.core.auth import (
     user_for_token,
 )
 from docmgr.core.errors import DomainError, Forbidden
-from docmgr.core.web import commit, int_arg, page_args, session
+from docmgr.core.web import int_arg, page_args, session
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -88,14 +87,12 @@ def roles(*allowed):
 
 @api.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
-    session().rollback()
+    transaction.refused(exc)
     return jsonify({"error": exc.to_dict()}), exc.status
 
 
 @api.errorhandler(HTTPException)
 def http_error_json(exc: HTTPException):
-    if "db_session" in g:  # an unknown route never opened one: no database for a 404
-        session().rollback()
     status = exc.code or 500
     body, status = error_response(status, exc.name.lower().replace(" ", "_"),
                                   HTTP_MESSAGES.get(status, exc.description))
@@ -106,7 +103,6 @@ def http_error_json(exc: HTTPException):
 
 @api.errorhandler(Exception)
 def _unexpected(exc: Exception):
-    session().rollback()
     current_app.logger.exception("API error")
     return error_response(500, "internal_error", "Lỗi hệ thống; thao tác chưa được thực hiện.")
 
@@ -127,17 +123,13 @@ def json_body() -> dict:
 def create_token():
     body = json_body()
     cfg = current_app.config
-    try:
-        user = authenticate(session(), str(body.get("username", "")),
-                            str(body.get("password", "")),
-                            max_failures=cfg["LOGIN_MAX_FAILURES"],
-                            lock_minutes=cfg["LOGIN_LOCK_MINUTES"])
-    except LoginRefused as refused:
-        commit()  # keep the failure count
-        return jsonify({"error": refused.to_dict()}), 401
+    # A refusal (LoginRefused, 401) keeps the failure count: see core/transaction.py.
+    user = authenticate(session(), str(body.get("username", "")),
+                        str(body.get("password", "")),
+                        max_failures=cfg["LOGIN_MAX_FAILURES"],
+                        lock_minutes=cfg["LOGIN_LOCK_MINUTES"])
     token = issue_token(session(), user, cfg["TOKEN_TTL_DAYS"])
     audit.record(session(), "auth.token_issued", actor=user)
-    commit()
     return jsonify({"token": token}), 200
 
 
@@ -146,7 +138,6 @@ def delete_token():
     """Revoke the token this request was made with."""
     revoke_token(session(), _bearer_token())
     audit.record(session(), "auth.token_revoked", actor=current_user())
-    commit()
     return "", 204
 
 

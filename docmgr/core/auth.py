@@ -113,6 +113,7 @@ def _token_digest(token: str) -> str:
 class LoginRefused(Forbidden):
     status = 401
     code = "invalid_credentials"
+    keeps_changes = True  # the failure count and the lock
 
 
 def authenticate(session, username: str, password: str, *, max_failures: int,

@@ -8,6 +8,11 @@ person who caused it, an optional ``field`` and the HTTP status that fits.
 class DomainError(Exception):
     status = 400
     code = "invalid"
+    # A refusal normally keeps nothing of the request (core/transaction.py). One that
+    # counts towards a lock-out (a wrong PIN, a wrong password) sets this: what the
+    # operation wrote before refusing — the failure count — is committed with the
+    # refusal. Such an operation must raise it before changing anything else.
+    keeps_changes = False
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None, **extra):
         super().__init__(message)

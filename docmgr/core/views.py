@@ -16,10 +16,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
 from docmgr.core import audit
-from docmgr.core.auth import LoginRefused, Role, authenticate
-from docmgr.core.errors import DomainError
+from docmgr.core.auth import Role, authenticate
 from docmgr.core.forms import LoginForm
-from docmgr.core.web import commit, page_args, session
+from docmgr.core.transaction import after_commit, flash_after_commit, on_refusal, show_again
+from docmgr.core.web import page_args, session
 
 bp = Blueprint("core", __name__, template_folder="templates")
 
@@ -41,26 +41,6 @@ def roles_required(*allowed):
 ANY_ROLE = tuple(Role)
 
 
-def refuse(exc: DomainError) -> None:
-    """A refused operation: nothing of it is kept, the reason is shown."""
-    session().rollback()
-    flash(exc.message, "error")
-
-
-def perform(action, success, back_to: str):
-    """A form post on a document page: run one operation, commit and say ``success`` (a
-    sentence, or a function of the operation's result), or show why it was refused; then
-    return to the page."""
-    try:
-        result = action()
-        message = success(result) if callable(success) else success
-        commit()
-        flash(message, "success")
-    except DomainError as exc:
-        refuse(exc)
-    return redirect(back_to)
-
-
 def _safe_next(target: str | None) -> str:
     # Only same-site paths: an attacker's link must not bounce a fresh login elsewhere.
     if target and target.startswith("/") and not target.startswith("//") \
@@ -69,27 +49,28 @@ def _safe_next(target: str | None) -> str:
     return url_for("home.dashboard")
 
 
+def _login_page(form: LoginForm | None = None, status: int = 200):
+    return render_template("core/login.html", form=form or LoginForm()), status
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@on_refusal(show_again(_login_page))  # LoginRefused (401) keeps the failure count
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.dashboard"))
     form = LoginForm()
-    if form.validate_on_submit():
-        cfg = current_app.config
-        try:
-            user = authenticate(session(), form.username.data, form.password.data,
-                                max_failures=cfg["LOGIN_MAX_FAILURES"],
-                                lock_minutes=cfg["LOGIN_LOCK_MINUTES"])
-        except LoginRefused as refused:
-            commit()  # keep the failure count
-            flash(refused.message, "error")
-            return render_template("core/login.html", form=form), 401
-        audit.record(session(), "auth.login", actor=user, ip=request.remote_addr)
-        commit()
-        login_user(user, remember=form.remember.data)
-        flash(f"Xin chào, {user.full_name}.", "success")
-        return redirect(_safe_next(request.args.get("next")))
-    return render_template("core/login.html", form=form)
+    if not form.validate_on_submit():
+        return _login_page(form)
+    cfg = current_app.config
+    user = authenticate(session(), form.username.data, form.password.data,
+                        max_failures=cfg["LOGIN_MAX_FAILURES"],
+                        lock_minutes=cfg["LOGIN_LOCK_MINUTES"])
+    audit.record(session(), "auth.login", actor=user, ip=request.remote_addr)
+    # Signed in only once the audit event is stored.
+    remember = form.remember.data
+    after_commit(lambda: login_user(user, remember=remember))
+    flash_after_commit(f"Xin chào, {user.full_name}.")
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")

@@ -1,39 +1,20 @@
-"""Request plumbing shared by every slice's views and API: the request's session,
-the blob store, pagination, and parsing helpers."""
+"""Request plumbing shared by every slice's views and API: the request's session (opened
+and ended by core/transaction.py — views never commit), the blob store, pagination, and
+parsing helpers."""
 from dataclasses import dataclass
 
-from flask import Response, current_app, g, request, send_file
+from flask import Response, current_app, request, send_file
 
 from docmgr.core import convert
 from docmgr.core.errors import ValidationFailed
 from docmgr.core.previews import marked_page_png, page_png
+from docmgr.core.transaction import close_session, session  # noqa: F401  (for the slices)
 from docmgr.core.uploads import CheckedPdf, check_pdf
 from docmgr.core.values import parse_int
 
 
 def services():
     return current_app.extensions["docmgr"]
-
-
-def session():
-    """The request's session: one transaction, read-only (deferred on SQLite) for GET."""
-    if "db_session" not in g:
-        readonly = request.method in ("GET", "HEAD", "OPTIONS")
-        db = services().db
-        g.db_session = (db.reader if readonly else db.writer)()
-    return g.db_session
-
-
-def commit():
-    session().commit()
-
-
-def close_session(exc=None):
-    sess = g.pop("db_session", None)
-    if sess is not None:
-        if exc is not None or sess.in_transaction():
-            sess.rollback()
-        sess.close()
 
 
 def blobs():

@@ -7,7 +7,6 @@ from docmgr.core.auth import Role
 from docmgr.core.values import parse_date, parse_int
 from docmgr.core.web import (
     blobs,
-    commit,
     file_download,
     int_arg,
     page_args,
@@ -32,7 +31,6 @@ def register_document():
     checked, filename = read_upload()
     doc = ops.register(session(), blobs(), current_user(), data, checked, filename,
                        trust=trust_store())
-    commit()
     return jsonify(document_dict(doc)), 201
 
 
@@ -72,7 +70,6 @@ def assign(doc_id):
         role=str(body.get("role") or "main"),
         deadline=parse_date(body.get("deadline"), "deadline"),
         note=str(body.get("note") or ""))
-    commit()
     doc = ops.get_visible(session(), current_user(), doc_id, with_details=True)
     return jsonify({**document_dict(doc, details=True), "assignment_id": assignment.id}), 201
 
@@ -81,7 +78,6 @@ def assign(doc_id):
 @roles(*ANY)
 def start(doc_id):
     ops.start(session(), current_user(), doc_id)
-    commit()
     return jsonify(document_dict(ops.get_visible(session(), current_user(), doc_id,
                                                  with_details=True), details=True))
 
@@ -90,7 +86,6 @@ def start(doc_id):
 @roles(*ANY)
 def complete(doc_id):
     ops.complete(session(), current_user(), doc_id, str(json_body().get("note") or ""))
-    commit()
     return jsonify(document_dict(ops.get_visible(session(), current_user(), doc_id,
                                                  with_details=True), details=True))
 
@@ -99,7 +94,6 @@ def complete(doc_id):
 @roles(Role.CLERK)
 def accept(doc_id):
     ops.accept(session(), current_user(), doc_id)
-    commit()
     return jsonify(document_dict(ops.get_visible(session(), current_user(), doc_id,
                                                  with_details=True), details=True))
 
@@ -108,7 +102,6 @@ def accept(doc_id):
 @roles(Role.CLERK)
 def reject(doc_id):
     ops.reject(session(), current_user(), doc_id, str(json_body().get("reason") or ""))
-    commit()
     return jsonify(document_dict(ops.get_visible(session(), current_user(), doc_id,
                                                  with_details=True), details=True))
 

@@ -5,11 +5,11 @@ from flask_login import current_user
 from docmgr.core import clock
 from docmgr.core.auth import Role
 from docmgr.core.errors import Conflict, DomainError
+from docmgr.core.transaction import flash_after_commit, form_action, on_refusal
 from docmgr.core.values import parse_date, parse_int
-from docmgr.core.views import ANY_ROLE, perform, refuse, roles_required
+from docmgr.core.views import ANY_ROLE, roles_required
 from docmgr.core.web import (
     blobs,
-    commit,
     file_download,
     int_arg,
     page_args,
@@ -41,39 +41,39 @@ def index():
                            filters=filters, statuses=STATUS_LABELS, queues=ops.QUEUES)
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@roles_required(Role.CLERK)
-def new():
-    form = request.form
-    duplicate = None
-    error_field = None
-    if request.method == "POST":
-        try:
-            data = ops.parse_registration(form)
-            checked, filename = read_upload()
-            doc = ops.register(session(), blobs(), current_user, data, checked, filename,
-                       trust=trust_store())
-            commit()
-        except Conflict as exc:
-            session().rollback()  # the warning box above the form says it, with a link
-            duplicate = {"id": exc.extra.get("id"), "message": exc.message}
-        except DomainError as exc:
-            refuse(exc)
-            error_field = exc.field
-        else:
-            flash(f"Đã vào sổ văn bản đến số {doc.arrival_number}: {doc.notation}.", "success")
-            return redirect(url_for(".new", done=doc.id))
-        status = 409 if duplicate else 400
-    else:
-        status = 200
+def _registration_page(status: int = 200, duplicate: dict | None = None,
+                       error_field: str | None = None):
+    """The form, with what was typed, or the proposals for a new entry."""
     defaults = {"doc_date": clock.today().isoformat(), "received_via": "electronic",
                 "sender": ops.last_sender(session(), current_user), "doc_type": "CV",
                 "urgency": "normal", "secrecy": "normal"}
     done = int_arg(request.args, "done")
-    return render_template("inbound/new.html", values={**defaults, **form.to_dict()},
+    return render_template("inbound/new.html", values={**defaults, **request.form.to_dict()},
                            duplicate=duplicate, error_field=error_field,
                            done=ops.get_visible(session(), current_user, done) if done else None
                            ), status
+
+
+def _registration_refused(exc: DomainError):
+    if isinstance(exc, Conflict):  # the warning box above the form says it, with a link
+        return _registration_page(409, duplicate={"id": exc.extra.get("id"),
+                                                  "message": exc.message})
+    flash(exc.message, "error")
+    return _registration_page(400, error_field=exc.field)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.CLERK)
+@on_refusal(_registration_refused)
+def new():
+    if request.method == "GET":
+        return _registration_page()
+    data = ops.parse_registration(request.form)
+    checked, filename = read_upload()
+    doc = ops.register(session(), blobs(), current_user, data, checked, filename,
+                       trust=trust_store())
+    flash_after_commit(f"Đã vào sổ văn bản đến số {doc.arrival_number}: {doc.notation}.")
+    return redirect(url_for(".new", done=doc.id))
 
 
 @bp.get("/check-duplicate")
@@ -107,57 +107,54 @@ def show(doc_id):
                            overdue=ops.is_overdue(doc))
 
 
+def _document_page(doc_id: int) -> str:
+    return url_for(".show", doc_id=doc_id)
+
+
 @bp.post("/<int:doc_id>/assign")
 @roles_required(*ops.DISTRIBUTORS)
+@form_action(back_to=_document_page, success="Đã chuyển xử lý văn bản.")
 def assign(doc_id):
     form = request.form
-    target = form.get("target", "")
-    kind, _, ident = target.partition(":")
-    try:
-        ops.assign(session(), current_user, doc_id,
-                   user_id=parse_int(ident, "target") if kind == "user" else None,
-                   unit_id=parse_int(ident, "target") if kind == "unit" else None,
-                   role=form.get("role", "main"),
-                   deadline=parse_date(form.get("deadline"), "deadline"),
-                   note=form.get("note", ""))
-        commit()
-        flash("Đã chuyển xử lý văn bản.", "success")
-    except DomainError as exc:
-        refuse(exc)
-    return redirect(url_for(".show", doc_id=doc_id))
+    kind, _, ident = form.get("target", "").partition(":")
+    return ops.assign(session(), current_user, doc_id,
+                      user_id=parse_int(ident, "target") if kind == "user" else None,
+                      unit_id=parse_int(ident, "target") if kind == "unit" else None,
+                      role=form.get("role", "main"),
+                      deadline=parse_date(form.get("deadline"), "deadline"),
+                      note=form.get("note", ""))
 
 
 @bp.post("/<int:doc_id>/start")
 @roles_required(*ANY_ROLE)
+@form_action(back_to=_document_page, success="Đã nhận xử lý văn bản.")
 def start(doc_id):
-    return perform(lambda: ops.start(session(), current_user, doc_id),
-                   "Đã nhận xử lý văn bản.", url_for(".show", doc_id=doc_id))
+    return ops.start(session(), current_user, doc_id)
 
 
 @bp.post("/<int:doc_id>/complete")
 @roles_required(*ANY_ROLE)
+@form_action(back_to=_document_page, success="Đã hoàn thành xử lý văn bản.")
 def complete(doc_id):
-    return perform(lambda: ops.complete(session(), current_user, doc_id,
-                                        request.form.get("note", "")),
-                   "Đã hoàn thành xử lý văn bản.", url_for(".show", doc_id=doc_id))
+    return ops.complete(session(), current_user, doc_id, request.form.get("note", ""))
 
 
 @bp.post("/<int:doc_id>/accept")
 @roles_required(Role.CLERK)
+@form_action(back_to=_document_page,
+             success=lambda doc: f"Đã tiếp nhận và vào sổ văn bản đến số {doc.arrival_number}: "
+             f"{doc.notation}.")
 def accept(doc_id):
     """Tiếp nhận an electronic document dispatched by another organisation: số đến."""
-    return perform(lambda: ops.accept(session(), current_user, doc_id),
-                   lambda doc: f"Đã tiếp nhận và vào sổ văn bản đến số {doc.arrival_number}: "
-                   f"{doc.notation}.", url_for(".show", doc_id=doc_id))
+    return ops.accept(session(), current_user, doc_id)
 
 
 @bp.post("/<int:doc_id>/reject")
 @roles_required(Role.CLERK)
+@form_action(back_to=_document_page, success="Đã trả lại văn bản cho nơi gửi.")
 def reject(doc_id):
     """Return a pending electronic document to its sender, with the reason."""
-    return perform(lambda: ops.reject(session(), current_user, doc_id,
-                                      request.form.get("reason", "")),
-                   "Đã trả lại văn bản cho nơi gửi.", url_for(".show", doc_id=doc_id))
+    return ops.reject(session(), current_user, doc_id, request.form.get("reason", ""))
 
 
 @bp.get("/<int:doc_id>/file")

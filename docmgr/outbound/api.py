@@ -9,7 +9,6 @@ from docmgr.core.errors import ValidationFailed
 from docmgr.core.values import parse_int
 from docmgr.core.web import (
     blobs,
-    commit,
     file_download,
     int_arg,
     page_args,
@@ -22,7 +21,6 @@ from docmgr.outbound import operations as ops
 from docmgr.outbound import register
 from docmgr.outbound.serialize import document_dict
 from docmgr.signing.context import timestamper, trust_store
-from docmgr.signing.operations import PinRefused
 
 bp = Blueprint("outbound_api", __name__)
 ANY = tuple(Role)
@@ -41,7 +39,6 @@ def create():
     checked, filename = read_upload(accept_docx=True)
     doc = ops.create_draft(session(), blobs(), current_user(), data, checked, filename,
                            read_attachments())
-    commit()
     return _details(doc.id, 201)
 
 
@@ -69,7 +66,6 @@ def new_version(doc_id):
     checked, filename = read_upload(accept_docx=True)
     ops.add_version(session(), blobs(), current_user(), doc_id, checked, filename,
                     request.form.get("note", ""))
-    commit()
     return _details(doc_id, 201)
 
 
@@ -77,7 +73,6 @@ def new_version(doc_id):
 @roles(*ops.DRAFTERS)
 def submit(doc_id):
     ops.submit(session(), current_user(), doc_id)
-    commit()
     return _details(doc_id)
 
 
@@ -85,7 +80,6 @@ def submit(doc_id):
 @roles(*ANY)
 def approve(doc_id):
     ops.approve(session(), current_user(), doc_id, str(json_body().get("comment") or ""))
-    commit()
     return _details(doc_id)
 
 
@@ -93,17 +87,7 @@ def approve(doc_id):
 @roles(*ANY)
 def return_draft(doc_id):
     ops.return_draft(session(), current_user(), doc_id, str(json_body().get("comment") or ""))
-    commit()
     return _details(doc_id)
-
-
-def _pin_protected(action):
-    """Run a PIN-unlocking operation; a refused PIN still commits its failure count."""
-    try:
-        return action()
-    except PinRefused:
-        commit()
-        raise
 
 
 @bp.post("/drafts/<int:doc_id>/sign")
@@ -117,10 +101,8 @@ def sign(doc_id):
                                    y=float(body.get("y", 0)))
         except (TypeError, ValueError):
             raise ValidationFailed("Vị trí chữ ký không hợp lệ.", field="page") from None
-    _pin_protected(lambda: ops.sign(session(), blobs(), current_user(), doc_id,
-                                    str(body.get("pin") or ""), chosen=chosen,
-                                    timestamper=timestamper(), trust=trust_store()))
-    commit()
+    ops.sign(session(), blobs(), current_user(), doc_id, str(body.get("pin") or ""),
+             chosen=chosen, timestamper=timestamper(), trust=trust_store())
     return _details(doc_id)
 
 
@@ -129,10 +111,9 @@ def sign(doc_id):
 def sign_batch():
     body = json_body()
     ids = [parse_int(i, "ids") for i in body.get("ids") or []]
-    results = _pin_protected(lambda: ops.sign_batch(
-        session(), blobs(), current_user(), ids, str(body.get("pin") or ""),
-        timestamper=timestamper(), trust=trust_store()))
-    commit()
+    results = ops.sign_batch(session(), blobs(), current_user(), ids,
+                             str(body.get("pin") or ""), timestamper=timestamper(),
+                             trust=trust_store())
     return jsonify({"results": [r.__dict__ for r in results],
                     "signed": sum(r.ok for r in results), "total": len(results)})
 
@@ -141,9 +122,8 @@ def sign_batch():
 @roles(Role.CLERK)
 def issue(doc_id):
     pin = str(json_body().get("pin") or "")
-    _pin_protected(lambda: ops.issue(session(), blobs(), current_user(), doc_id, pin,
-                                     timestamper=timestamper(), trust=trust_store()))
-    commit()
+    ops.issue(session(), blobs(), current_user(), doc_id, pin, timestamper=timestamper(),
+              trust=trust_store())
     return _details(doc_id)
 
 

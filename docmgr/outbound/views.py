@@ -9,11 +9,11 @@ from docmgr.core import clock
 from docmgr.core.auth import Role, User
 from docmgr.core.documents import StoredFile
 from docmgr.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from docmgr.core.transaction import flash_after_commit, form_action, on_refusal, show_again
 from docmgr.core.values import parse_int
-from docmgr.core.views import ANY_ROLE, perform, refuse, roles_required
+from docmgr.core.views import ANY_ROLE, roles_required
 from docmgr.core.web import (
     blobs,
-    commit,
     file_download,
     int_arg,
     page_args,
@@ -30,7 +30,6 @@ from docmgr.search.highlight import marks_for
 from docmgr.signing import appearance, engine
 from docmgr.signing import operations as signing
 from docmgr.signing.context import timestamper, trust_store
-from docmgr.signing.operations import PinRefused
 from docmgr.signing.validation import VERDICT_LABELS
 
 bp = Blueprint("outbound", __name__, template_folder="templates", url_prefix="/outgoing")
@@ -47,12 +46,6 @@ EVENT_LABELS = {
     "outgoing.issued": "cấp số, ký số cơ quan và phát hành",
 }
 DECISION_LABELS = {"approved": "Đồng ý", "returned": "Trả lại"}
-
-
-def _pin_refused(exc: PinRefused):
-    """A refused PIN keeps its failure count (and the key's lock) but changes nothing else."""
-    commit()
-    flash(exc.message, "error")
 
 
 bp.add_app_template_global(ops.waiting_too_long, "waiting_too_long")
@@ -126,33 +119,39 @@ def _draft_input(form) -> ops.DraftInput:
         "reply_deadline": form.get("reply_deadline"), "copies": form.get("copies")})
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@roles_required(*ops.DRAFTERS)
-def new():
+def _draft_page(values: dict | None = None, error_field: str | None = None,
+                status: int = 200):
+    """The new-draft form: the proposals, or what was typed."""
     signers, reviewers, orgs = _form_choices()
-    values = _draft_defaults(signers, reviewers)
-    error_field, status = None, 200
-    if request.method == "POST":
-        form = request.form
-        try:
-            data = _draft_input(form)
-            checked, filename = read_upload(accept_docx=True)
-            doc = ops.create_draft(session(), blobs(), current_user, data, checked,
-                                   filename, read_attachments())
-            commit()
-        except DomainError as exc:
-            refuse(exc)
-            error_field, status = exc.field, 400
-        else:
-            flash("Đã tạo dự thảo. Kiểm tra lại rồi bấm “Trình” để gửi xem xét.", "success")
-            return redirect(url_for(".show", doc_id=doc.id))
-        values = {**form.to_dict(), "legal_normative": form.get("legal_normative"),
-                  "reviewer_ids": [r for r in form.getlist("reviewer_ids") if r.strip()],
-                  "recipient_orgs": form.getlist("recipient_orgs")}
+    if values is None:
+        values = _draft_defaults(signers, reviewers)
     slots = max(REVIEWER_SLOTS, len(values["reviewer_ids"]) + 1)
     return render_template("outbound/new.html", values=values, error_field=error_field,
                            signers=signers, reviewers=reviewers, orgs=orgs,
                            slots=slots), status
+
+
+def _draft_refused(exc: DomainError):
+    flash(exc.message, "error")
+    form = request.form
+    typed = {**form.to_dict(), "legal_normative": form.get("legal_normative"),
+             "reviewer_ids": [r for r in form.getlist("reviewer_ids") if r.strip()],
+             "recipient_orgs": form.getlist("recipient_orgs")}
+    return _draft_page(typed, exc.field, 400)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*ops.DRAFTERS)
+@on_refusal(_draft_refused)
+def new():
+    if request.method == "GET":
+        return _draft_page()
+    data = _draft_input(request.form)
+    checked, filename = read_upload(accept_docx=True)
+    doc = ops.create_draft(session(), blobs(), current_user, data, checked, filename,
+                           read_attachments())
+    flash_after_commit("Đã tạo dự thảo. Kiểm tra lại rồi bấm “Trình” để gửi xem xét.")
+    return redirect(url_for(".show", doc_id=doc.id))
 
 
 # --- one document --------------------------------------------------------------------------
@@ -181,57 +180,54 @@ def show(doc_id):
                            events=ops.timeline(session(), doc))
 
 
+def _document_page(doc_id: int) -> str:
+    return url_for(".show", doc_id=doc_id)
+
+
 @bp.post("/<int:doc_id>/versions")
 @roles_required(*ops.DRAFTERS)
+@form_action(back_to=_document_page,
+             success=lambda version: f"Đã tải lên phiên bản {version.number}.")
 def new_version(doc_id):
-    def upload_version():
-        checked, filename = read_upload(accept_docx=True)
-        return ops.add_version(session(), blobs(), current_user, doc_id, checked, filename,
-                               request.form.get("note", ""))
-    return perform(upload_version, lambda version: f"Đã tải lên phiên bản {version.number}.",
-                   url_for(".show", doc_id=doc_id))
+    checked, filename = read_upload(accept_docx=True)
+    return ops.add_version(session(), blobs(), current_user, doc_id, checked, filename,
+                           request.form.get("note", ""))
 
 
 @bp.post("/<int:doc_id>/submit")
 @roles_required(*ops.DRAFTERS)
+@form_action(back_to=_document_page,
+             success=lambda doc: "Đã trình ký." if doc.status == "awaiting_signature"
+             else "Đã trình xem xét.")
 def submit(doc_id):
-    return perform(lambda: ops.submit(session(), current_user, doc_id),
-                   lambda doc: "Đã trình ký." if doc.status == "awaiting_signature"
-                   else "Đã trình xem xét.", url_for(".show", doc_id=doc_id))
+    return ops.submit(session(), current_user, doc_id)
 
 
 @bp.post("/<int:doc_id>/approve")
 @roles_required(*ANY_ROLE)
+@form_action(back_to=_document_page,
+             success=lambda doc: "Đã đồng ý; dự thảo chuyển " + (
+                 "người ký." if doc.status == "awaiting_signature"
+                 else "người xem xét tiếp theo."))
 def approve(doc_id):
-    return perform(
-        lambda: ops.approve(session(), current_user, doc_id, request.form.get("comment", "")),
-        lambda doc: "Đã đồng ý; dự thảo chuyển " + (
-            "người ký." if doc.status == "awaiting_signature" else "người xem xét tiếp theo."),
-        url_for(".show", doc_id=doc_id))
+    return ops.approve(session(), current_user, doc_id, request.form.get("comment", ""))
 
 
 @bp.post("/<int:doc_id>/return")
 @roles_required(*ANY_ROLE)
+@form_action(back_to=_document_page, success="Đã trả lại dự thảo cho người soạn thảo.")
 def return_draft(doc_id):
-    return perform(lambda: ops.return_draft(session(), current_user, doc_id,
-                                            request.form.get("comment", "")),
-                   "Đã trả lại dự thảo cho người soạn thảo.", url_for(".show", doc_id=doc_id))
+    return ops.return_draft(session(), current_user, doc_id, request.form.get("comment", ""))
 
 
 @bp.post("/<int:doc_id>/issue")
 @roles_required(Role.CLERK)
+@form_action(back_to=_document_page,
+             success=lambda doc: f"Đã phát hành văn bản số {doc.notation}.")
 def issue(doc_id):
-    try:
-        doc = ops.issue(session(), blobs(), current_user, doc_id, request.form.get("pin", ""),
-                        timestamper=timestamper(), trust=trust_store())
-        notation = doc.notation
-        commit()
-        flash(f"Đã phát hành văn bản số {notation}.", "success")
-    except PinRefused as exc:
-        _pin_refused(exc)
-    except DomainError as exc:
-        refuse(exc)
-    return redirect(url_for(".show", doc_id=doc_id))
+    # A wrong PIN (PinRefused) keeps its failure count and the key's lock, nothing else.
+    return ops.issue(session(), blobs(), current_user, doc_id, request.form.get("pin", ""),
+                     timestamper=timestamper(), trust=trust_store())
 
 
 # --- signing ---------------------------------------------------------------------------------
@@ -279,54 +275,36 @@ def _chosen(form) -> ops.Placement | None:
     return chosen
 
 
+def _sign_refused(exc: DomainError, doc_id: int):
+    """The signing page again, unless the document no longer waits for this signer."""
+    doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
+    if doc.signer_id != current_user.id:  # refused before signing: not this user's to sign
+        raise exc
+    flash(exc.message, "error")
+    if doc.status != "awaiting_signature":
+        return redirect(url_for(".show", doc_id=doc_id))
+    # Back to the proposal rather than repeat an impossible place.
+    chosen = None if exc.field == "page" else _chosen(request.form)
+    return _signing_page(doc, chosen, exc.status)
+
+
 @bp.route("/<int:doc_id>/sign", methods=["GET", "POST"])
 @roles_required(*ops.SIGNERS)
+@on_refusal(_sign_refused)
 def sign(doc_id):
     doc = _signable(doc_id)
     if doc is None:
         return redirect(url_for(".show", doc_id=doc_id))
     if request.method == "GET":
         return _signing_page(doc, None)
-    chosen = None
-    try:
-        chosen = _chosen(request.form)
-        ops.sign(session(), blobs(), current_user, doc_id, request.form.get("pin", ""),
-                 chosen=chosen, timestamper=timestamper(), trust=trust_store())
-        commit()
-    except PinRefused as exc:
-        _pin_refused(exc)
-        status = 403
-    except DomainError as exc:
-        refuse(exc)
-        status = exc.status
-        if exc.field == "page":
-            chosen = None  # back to the proposal rather than repeat an impossible place
-    else:
-        flash("Đã ký số văn bản. Văn bản chuyển văn thư cấp số và phát hành.", "success")
-        return redirect(url_for(".show", doc_id=doc_id))
-    doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
-    if doc.status != "awaiting_signature":
-        return redirect(url_for(".show", doc_id=doc_id))
-    return _signing_page(doc, chosen, status)
+    # A wrong PIN (PinRefused, 403) keeps its failure count and the key's lock.
+    ops.sign(session(), blobs(), current_user, doc_id, request.form.get("pin", ""),
+             chosen=_chosen(request.form), timestamper=timestamper(), trust=trust_store())
+    flash_after_commit("Đã ký số văn bản. Văn bản chuyển văn thư cấp số và phát hành.")
+    return redirect(url_for(".show", doc_id=doc_id))
 
 
-@bp.route("/sign-batch", methods=["GET", "POST"])
-@roles_required(*ops.SIGNERS)
-def sign_batch():
-    results, status = None, 200
-    if request.method == "POST":
-        try:
-            ids = [parse_int(i, "ids") for i in request.form.getlist("ids")]
-            results = ops.sign_batch(session(), blobs(), current_user, ids,
-                                     request.form.get("pin", ""), timestamper=timestamper(),
-                                     trust=trust_store())
-            commit()
-        except PinRefused as exc:
-            _pin_refused(exc)
-            status = 403
-        except DomainError as exc:
-            refuse(exc)
-            status = exc.status
+def _batch_page(results: list | None = None, status: int = 200):
     total, items = ops.list_documents(session(), current_user, queue="to_sign",
                                       limit=BATCH_LIMIT)
     layouts_found = {}
@@ -346,6 +324,18 @@ def sign_batch():
                            results=results, titles=titles, layouts_found=layouts_found,
                            checked=set(request.form.getlist("ids")) if status != 200
                            else None), status
+
+
+@bp.route("/sign-batch", methods=["GET", "POST"])
+@roles_required(*ops.SIGNERS)
+@on_refusal(show_again(_batch_page))  # a wrong PIN (403) keeps its failure count
+def sign_batch():
+    if request.method == "GET":
+        return _batch_page()
+    ids = [parse_int(i, "ids") for i in request.form.getlist("ids")]
+    return _batch_page(ops.sign_batch(session(), blobs(), current_user, ids,
+                                      request.form.get("pin", ""), timestamper=timestamper(),
+                                      trust=trust_store()))
 
 
 # --- files and images ------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from docmgr.core.api import current_user, json_body, listing, roles
 from docmgr.core.auth import Role
 from docmgr.core.errors import ValidationFailed
 from docmgr.core.values import parse_int
-from docmgr.core.web import blobs, commit, int_arg, page_args, session
+from docmgr.core.web import blobs, int_arg, page_args, session
 from docmgr.records import export
 from docmgr.records import operations as ops
 from docmgr.records.serialize import dossier_dict
@@ -39,7 +39,6 @@ def list_dossiers():
 def create():
     dossier = ops.create(session(), current_user(), ops.parse_dossier(json_body(),
                                                                      current_user()))
-    commit()
     return _details(dossier.id, 201)
 
 
@@ -59,7 +58,6 @@ def file_document(dossier_id):
         raise ValidationFailed("Vui lòng cho biết mã văn bản (id).", field="id")
     _, created = ops.file_document(session(), current_user(), dossier_id, body.get("kind"),
                                    doc_id)
-    commit()
     return _details(dossier_id, 201 if created else 200)
 
 
@@ -67,7 +65,6 @@ def file_document(dossier_id):
 @roles(*ANY)
 def unfile_document(dossier_id, kind, doc_id):
     ops.unfile_document(session(), current_user(), dossier_id, kind, doc_id)
-    commit()
     return _details(dossier_id)
 
 
@@ -75,7 +72,6 @@ def unfile_document(dossier_id, kind, doc_id):
 @roles(*ANY)
 def close(dossier_id):
     ops.close(session(), current_user(), dossier_id)
-    commit()
     return _details(dossier_id)
 
 
@@ -84,7 +80,6 @@ def close(dossier_id):
 def extend_retention(dossier_id):
     """{"retention": years | "permanent"}; shortening is refused."""
     ops.extend_retention(session(), current_user(), dossier_id, json_body().get("retention"))
-    commit()
     return _details(dossier_id)
 
 
@@ -92,7 +87,6 @@ def extend_retention(dossier_id):
 @roles(*ops.SUBMITTERS)
 def submit(dossier_id):
     ops.mark_submitted(session(), current_user(), dossier_id)
-    commit()
     return _details(dossier_id)
 
 

@@ -6,9 +6,10 @@ from sqlalchemy import select
 from docmgr.core import clock
 from docmgr.core.auth import Unit
 from docmgr.core.errors import Conflict, DomainError, ValidationFailed
+from docmgr.core.transaction import flash_after_commit, form_action, on_refusal
 from docmgr.core.values import parse_int
-from docmgr.core.views import ANY_ROLE, perform, refuse, roles_required
-from docmgr.core.web import blobs, commit, int_arg, page_args, session
+from docmgr.core.views import ANY_ROLE, roles_required
+from docmgr.core.web import blobs, int_arg, page_args, session
 from docmgr.records import export
 from docmgr.records import operations as ops
 from docmgr.records.models import RIGHTS_LABELS, STATUS_LABELS
@@ -65,18 +66,18 @@ def index():
     return _catalogue_page()
 
 
+def _create_refused(exc: DomainError):
+    flash(exc.message, "error")
+    return _catalogue_page(request.form.to_dict(), 409 if isinstance(exc, Conflict) else 400,
+                           exc.field)
+
+
 @bp.post("/")
 @roles_required(*ops.CREATORS)
+@on_refusal(_create_refused)
 def create():
-    form = request.form
-    try:
-        dossier = ops.create(session(), current_user, ops.parse_dossier(form, current_user))
-        commit()
-    except DomainError as exc:
-        refuse(exc)
-        return _catalogue_page(form.to_dict(), 409 if isinstance(exc, Conflict) else 400,
-                               exc.field)
-    flash(f"Đã tạo hồ sơ {dossier.code}: {dossier.title}.", "success")
+    dossier = ops.create(session(), current_user, ops.parse_dossier(request.form, current_user))
+    flash_after_commit(f"Đã tạo hồ sơ {dossier.code}: {dossier.title}.")
     return redirect(url_for(".show", dossier_id=dossier.id))
 
 
@@ -93,36 +94,39 @@ def show(dossier_id):
         document_pages=DOCUMENT_PAGES, retention_suggestions=RETENTION_SUGGESTIONS)
 
 
+def _dossier_page(dossier_id: int, **_document) -> str:
+    return url_for(".show", dossier_id=dossier_id)
+
+
 @bp.post("/<int:dossier_id>/close")
 @roles_required(*ANY_ROLE)
+@form_action(back_to=_dossier_page, success=lambda d: f"Đã đóng hồ sơ {d.code}.")
 def close(dossier_id):
-    return perform(lambda: ops.close(session(), current_user, dossier_id),
-                   lambda d: f"Đã đóng hồ sơ {d.code}.", url_for(".show", dossier_id=dossier_id))
+    return ops.close(session(), current_user, dossier_id)
 
 
 @bp.post("/<int:dossier_id>/retention")
 @roles_required(*ANY_ROLE)
+@form_action(back_to=_dossier_page,
+             success=lambda d: f"Thời hạn bảo quản của hồ sơ {d.code}: {d.retention_label}.")
 def extend_retention(dossier_id):
-    return perform(lambda: ops.extend_retention(session(), current_user, dossier_id,
-                                                request.form.get("retention")),
-                   lambda d: f"Thời hạn bảo quản của hồ sơ {d.code}: {d.retention_label}.",
-                   url_for(".show", dossier_id=dossier_id))
+    return ops.extend_retention(session(), current_user, dossier_id,
+                                request.form.get("retention"))
 
 
 @bp.post("/<int:dossier_id>/submit")
 @roles_required(*ops.SUBMITTERS)
+@form_action(back_to=_dossier_page,
+             success=lambda d: f"Đã ghi nhận hồ sơ {d.code} nộp lưu cơ quan.")
 def submit(dossier_id):
-    return perform(lambda: ops.mark_submitted(session(), current_user, dossier_id),
-                   lambda d: f"Đã ghi nhận hồ sơ {d.code} nộp lưu cơ quan.",
-                   url_for(".show", dossier_id=dossier_id))
+    return ops.mark_submitted(session(), current_user, dossier_id)
 
 
 @bp.post("/<int:dossier_id>/documents/<kind>/<int:doc_id>/remove")
 @roles_required(*ANY_ROLE)
+@form_action(back_to=_dossier_page, success="Đã bỏ văn bản khỏi hồ sơ.")
 def unfile(dossier_id, kind, doc_id):
-    return perform(lambda: ops.unfile_document(session(), current_user, dossier_id, kind,
-                                               doc_id),
-                   "Đã bỏ văn bản khỏi hồ sơ.", url_for(".show", dossier_id=dossier_id))
+    return ops.unfile_document(session(), current_user, dossier_id, kind, doc_id)
 
 
 @bp.get("/<int:dossier_id>/export")
@@ -144,21 +148,33 @@ def file_page():
                            back=url_for(DOCUMENT_PAGES[kind], doc_id=options.doc_id))
 
 
+def _filed_document() -> tuple[str, int]:
+    """(kind, id) of the document a filing form is about; a wrong one is refused with the
+    error page, there being no page to go back to."""
+    return ops.parse_kind(request.form.get("kind")), parse_int(request.form.get("id"), "id") or 0
+
+
+def _filing_form_page() -> str:
+    """Back where the filing form was: the document's page, or the page of its own."""
+    kind, doc_id = _filed_document()
+    if request.form.get("back") == "page":
+        return url_for(".file_page", kind=kind, id=doc_id)
+    return url_for(DOCUMENT_PAGES[kind], doc_id=doc_id)
+
+
+def _filed_message(outcome) -> str:
+    dossier, created = outcome
+    return (f"Đã lưu văn bản vào hồ sơ {dossier.code}." if created
+            else f"Văn bản đã có trong hồ sơ {dossier.code}.")
+
+
 @bp.post("/file")
 @roles_required(*ANY_ROLE)
+@form_action(back_to=_filing_form_page, success=_filed_message)
 def file_document():
-    form = request.form
-    kind = ops.parse_kind(form.get("kind"))
-    doc_id = parse_int(form.get("id"), "id") or 0
-    back = (url_for(".file_page", kind=kind, id=doc_id) if form.get("back") == "page"
-            else url_for(DOCUMENT_PAGES[kind], doc_id=doc_id))
-
-    def file_it():
-        dossier_id = parse_int(form.get("dossier_id"), "dossier_id")
-        if dossier_id is None:
-            raise ValidationFailed("Vui lòng chọn hồ sơ.", field="dossier_id")
-        link, created = ops.file_document(session(), current_user, dossier_id, kind, doc_id)
-        dossier = ops.get_in_org(session(), current_user, link.dossier_id)
-        return (f"Đã lưu văn bản vào hồ sơ {dossier.code}." if created
-                else f"Văn bản đã có trong hồ sơ {dossier.code}.")
-    return perform(file_it, lambda message: message, back)
+    kind, doc_id = _filed_document()
+    dossier_id = parse_int(request.form.get("dossier_id"), "dossier_id")
+    if dossier_id is None:
+        raise ValidationFailed("Vui lòng chọn hồ sơ.", field="dossier_id")
+    link, created = ops.file_document(session(), current_user, dossier_id, kind, doc_id)
+    return ops.get_in_org(session(), current_user, link.dossier_id), created

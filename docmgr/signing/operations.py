@@ -29,6 +29,7 @@ SEAL_DIAMETER_MM = (30.0, 50.0)
 class PinRefused(Forbidden):
     """Wrong PIN or locked key. The failure count must still be committed."""
     code = "wrong_pin"
+    keeps_changes = True
 
 
 # --- keys and certificates --------------------------------------------------------------

@@ -1,7 +1,6 @@
 """Pages of chữ ký số: check the signatures of a PDF and read the report in Vietnamese."""
 from flask import (
     Blueprint,
-    flash,
     make_response,
     redirect,
     render_template,
@@ -13,9 +12,10 @@ from sqlalchemy import select
 
 from docmgr.core import clock
 from docmgr.core.auth import Role
-from docmgr.core.errors import DomainError
+from docmgr.core.errors import ValidationFailed
+from docmgr.core.transaction import flash_after_commit, on_refusal, show_again
 from docmgr.core.views import ANY_ROLE, roles_required
-from docmgr.core.web import blobs, commit, read_upload_bytes, session
+from docmgr.core.web import blobs, read_upload_bytes, session
 from docmgr.signing import appearance, validation
 from docmgr.signing import operations as signing
 from docmgr.signing.api import read_pdf_for_validation
@@ -25,20 +25,19 @@ from docmgr.signing.models import OrgSeal, SignatureImage, SigningKey
 bp = Blueprint("signing", __name__, template_folder="templates", url_prefix="/signatures")
 
 
-@bp.route("/validate", methods=["GET", "POST"])
-@roles_required(*ANY_ROLE)
-def validate():
-    report = filename = None
-    status = 200
-    if request.method == "POST":
-        try:
-            data, filename = read_pdf_for_validation()
-            report = validation.validate_pdf(data, trust_store())
-        except DomainError as exc:
-            flash(exc.message, "error")
-            status = exc.status
+def _validation_page(report=None, filename: str | None = None, status: int = 200):
     return render_template("signing/validate.html", report=report, filename=filename,
                            labels=_LABELS), status
+
+
+@bp.route("/validate", methods=["GET", "POST"])
+@roles_required(*ANY_ROLE)
+@on_refusal(show_again(_validation_page))
+def validate():
+    if request.method == "GET":
+        return _validation_page()
+    data, filename = read_pdf_for_validation()
+    return _validation_page(validation.validate_pdf(data, trust_store()), filename)
 
 
 _LABELS = {
@@ -50,28 +49,26 @@ _LABELS = {
 }
 
 
-@bp.route("/profile", methods=["GET", "POST"])
-@roles_required(*ANY_ROLE)
-def profile():
-    """The user's certificate and handwritten-signature image."""
-    status = 200
-    if request.method == "POST":
-        try:
-            data, _ = read_upload_bytes("image")
-            signing.set_signature_image(session(), blobs(), current_user, data)
-            commit()
-            flash("Đã lưu hình ảnh chữ ký.", "success")
-            return redirect(url_for(".profile"))
-        except DomainError as exc:
-            session().rollback()
-            flash(exc.message, "error")
-            status = exc.status
+def _profile_page(status: int = 200):
     key = session().scalar(select(SigningKey).where(
         SigningKey.user_id == current_user.id, SigningKey.active))
     has_image = session().scalar(select(SignatureImage.id).where(
         SignatureImage.user_id == current_user.id)) is not None
     return render_template("signing/profile.html", key=key, has_image=has_image,
                            now=clock.now()), status
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@roles_required(*ANY_ROLE)
+@on_refusal(show_again(_profile_page))
+def profile():
+    """The user's certificate and handwritten-signature image."""
+    if request.method == "GET":
+        return _profile_page()
+    data, _ = read_upload_bytes("image")
+    signing.set_signature_image(session(), blobs(), current_user, data)
+    flash_after_commit("Đã lưu hình ảnh chữ ký.")
+    return redirect(url_for(".profile"))
 
 
 @bp.get("/profile/signature.png")
@@ -81,28 +78,30 @@ def signature_image():
     return _png_response(appearance.png_bytes(picture))
 
 
-@bp.route("/seal", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
-def seal():
-    """The organisation's seal image, uploaded by an administrator."""
-    status = 200
-    if request.method == "POST":
-        try:
-            data, _ = read_upload_bytes("image")
-            diameter = float(request.form.get("diameter_mm") or 0)
-            signing.set_org_seal(session(), blobs(), current_user, data, diameter)
-            commit()
-            flash("Đã lưu hình ảnh con dấu.", "success")
-            return redirect(url_for(".seal"))
-        except ValueError:
-            flash("Đường kính phải là số.", "error")
-            status = 400
-        except DomainError as exc:
-            session().rollback()
-            flash(exc.message, "error")
-            status = exc.status
+def _seal_page(status: int = 200):
     row = session().scalar(select(OrgSeal).where(OrgSeal.org_id == current_user.org_id))
     return render_template("signing/seal.html", seal=row), status
+
+
+def _diameter_mm(raw: str | None) -> float:
+    try:
+        return float(raw or 0)
+    except ValueError:
+        raise ValidationFailed("Đường kính phải là số.", field="diameter_mm") from None
+
+
+@bp.route("/seal", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+@on_refusal(show_again(_seal_page))
+def seal():
+    """The organisation's seal image, uploaded by an administrator."""
+    if request.method == "GET":
+        return _seal_page()
+    data, _ = read_upload_bytes("image")
+    diameter = _diameter_mm(request.form.get("diameter_mm"))
+    signing.set_org_seal(session(), blobs(), current_user, data, diameter)
+    flash_after_commit("Đã lưu hình ảnh con dấu.")
+    return redirect(url_for(".seal"))
 
 
 @bp.get("/seal/seal.png")
