@@ -48,6 +48,8 @@ def create_app(config: dict | None = None) -> Flask:
     # to a trust root; our reports already say "not trusted", in Vietnamese.
     logging.getLogger("pyhanko.sign.validation.generic_cms").setLevel(logging.ERROR)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.ERROR)
+    from docmgr.signing import pyhanko_patches
+    pyhanko_patches.install()
 
     csrf.init_app(app)
     login_manager.init_app(app)

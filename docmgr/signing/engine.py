@@ -20,8 +20,6 @@ from datetime import datetime
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from PIL import Image
 from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string
@@ -29,12 +27,12 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import init_xobject_dictionary
 from pyhanko.sign import fields, signers
-from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from docmgr.signing import appearance
 from docmgr.signing.placement import Box
+from docmgr.signing.pyhanko_patches import LoadedKeySigner
 
 FIELD_PERSONAL = "ChuKyNguoiCoThamQuyen"
 FIELD_ORG = "ChuKyCoQuan"
@@ -65,26 +63,8 @@ class Credential:
                    tuple(asn1_x509.Certificate.load(c) for c in chain))
 
     def signer(self) -> signers.SimpleSigner:
-        return _LoadedKeySigner(signing_cert=self.certificate, signing_key=self.private_key,
+        return LoadedKeySigner(signing_cert=self.certificate, signing_key=self.private_key,
                                 cert_registry=SimpleCertificateStore.from_certs(self.chain))
-
-
-class _LoadedKeySigner(signers.SimpleSigner):
-    """pyHanko re-parses (and re-validates) an RSA key for every signature, ~60 ms; the
-    key came out of our authenticated encryption, so parse it once per signing call."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._rsa = None
-        if self.signing_key.algorithm == "rsa":
-            self._rsa = serialization.load_der_private_key(
-                self.signing_key.dump(), password=None, unsafe_skip_rsa_key_validation=True)
-
-    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
-        if self._rsa is None or mechanism != "rsassa_pkcs1v15":
-            return super().sign_raw(data, digest_algorithm)
-        return self._rsa.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
 
 
 def _writer(pdf: bytes) -> IncrementalPdfFileWriter:

@@ -728,55 +728,6 @@ def _report(entries: list[SignatureReport], fallback: str | None) -> ValidationR
     return ValidationReport(entries, summary, verdict, structure_readable=fallback is None)
 
 
-# --- pyHanko's hex-string reader ---------------------------------------------------------------
-#
-# pyHanko 0.38 parses hex strings one byte per Python call. A signature's /Contents is a hex
-# string of 10–300 KB, so reading it dominated validation (≈50 % of a 2-signature file,
-# ≈0.5 s for a Công báo PDF). The replacement below reads the same bytes in one go and gives
-# the same result; any string it is not sure about (comments, bad characters, no closing
-# '>') goes to pyHanko's own reader, so errors and edge cases stay exactly pyHanko's.
-
-_HEX_BODY = re.compile(rb"[0-9A-Fa-f \n\r\t\f\x00]*")
-_HEX_WS = re.compile(rb"[ \n\r\t\f\x00]+")
-_HEX_CHUNK = 1 << 16
-_HEX_MAX = 1 << 26
-
-
-def _install_fast_hex_strings() -> None:
-    original = getattr(generic, "read_hex_string_from_stream", None)
-    if original is None or getattr(original, "docmgr_fast", False):
-        return  # another pyHanko version: keep its own reader
-
-    def read_hex_string_from_stream(stream):
-        start = stream.tell()
-        buf = b""
-        while True:
-            chunk = stream.read(_HEX_CHUNK)
-            if not chunk or len(buf) > _HEX_MAX:
-                stream.seek(start)
-                return original(stream)
-            buf += chunk
-            end = buf.find(b">", 1)
-            if end >= 0:
-                break
-        body = buf[1:end]
-        if _HEX_BODY.fullmatch(body) is None:
-            stream.seek(start)
-            return original(stream)
-        digits = _HEX_WS.sub(b"", body)
-        if len(digits) % 2:
-            digits += b"0"
-        stream.seek(start + end + 1)
-        return generic.pdf_string(binascii.unhexlify(digits))
-
-    read_hex_string_from_stream.docmgr_fast = True
-    read_hex_string_from_stream.__wrapped__ = original
-    generic.read_hex_string_from_stream = read_hex_string_from_stream
-
-
-_install_fast_hex_strings()
-
-
 _COUNT_WORDS = {"valid": "hợp lệ", "untrusted": "chưa xác thực được nguồn gốc",
                 "altered": "bị sửa đổi sau khi ký", "invalid": "không hợp lệ"}
 
