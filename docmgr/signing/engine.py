@@ -88,7 +88,7 @@ class Credential:
 
     def signer(self) -> signers.SimpleSigner:
         return LoadedKeySigner(signing_cert=self.certificate, signing_key=self.private_key,
-                                cert_registry=SimpleCertificateStore.from_certs(self.chain))
+                               cert_registry=SimpleCertificateStore.from_certs(self.chain))
 
 
 def _writer(pdf: bytes) -> IncrementalPdfFileWriter:

@@ -265,7 +265,7 @@ class _Run:
         if not any(raw.contents):
             raise failures.EmptyPlaceholder()
         signed_data = cms.ContentInfo.load(raw.contents)["content"]
-        extract_signer_info(signed_data)
+        extract_signer_info(signed_data)  # exactly one signer, checked before the certificates
         cert_info = generic_cms.extract_certs_for_validation(signed_data)
         report.signer, report.issuer, report.serial, report.not_valid_after = \
             facts.cert_facts(cert_info.signer_cert)
