@@ -15,6 +15,7 @@ from docmgr.maintenance import cli as maintenance_cli
 from docmgr.search import cli as search_cli
 from docmgr.search import service as search_service
 from docmgr.signing import cli as signing_cli
+from docmgr.signing import pyhanko_patches
 
 
 @dataclass
@@ -58,6 +59,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # to a trust root; our reports already say "not trusted", in Vietnamese.
     logging.getLogger("pyhanko.sign.validation.generic_cms").setLevel(logging.ERROR)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.ERROR)
+    pyhanko_patches.install()
 
     search_service.install(app)
 

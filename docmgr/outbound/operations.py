@@ -516,9 +516,9 @@ def sign_batch(session, blobs: BlobStore, actor: User, doc_ids: list[int], pin: 
         try:
             doc = sign(session, blobs, actor, doc_id, pin, credential=credential,
                        timestamper=timestamper, trust=trust)
-        except (DomainError, engine.SigningError) as exc:
+        except DomainError as exc:  # the engine's SigningError is one too
             savepoint.rollback()
-            results.append(BatchResult(doc_id, False, error=getattr(exc, "message", str(exc))))
+            results.append(BatchResult(doc_id, False, error=exc.message))
         else:
             savepoint.commit()
             results.append(BatchResult(doc_id, True, subject=doc.subject))

@@ -13,15 +13,19 @@
 
 Everything here works on bytes and returns new bytes: files are never changed in
 place, and each signature is an incremental update on the previous revision.
+
+The public functions are the error boundary of signing: whatever goes wrong inside them
+leaves as a ``SigningError`` (a DomainError with a Vietnamese message and a status, see
+errors.py), so callers handle one type and people are told what happened.
 """
+import functools
 import io
+import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from PIL import Image
 from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string
@@ -29,12 +33,13 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import init_xobject_dictionary
 from pyhanko.sign import fields, signers
-from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from docmgr.signing import appearance
+from docmgr.signing.errors import DocumentNotSignable, SigningError, from_exception
 from docmgr.signing.placement import Box
+from docmgr.signing.pyhanko_patches import LoadedKeySigner
 
 FIELD_PERSONAL = "ChuKyNguoiCoThamQuyen"
 FIELD_ORG = "ChuKyCoQuan"
@@ -47,9 +52,26 @@ RESERVED_WITH_TIMESTAMP = 24 * 1024
 SEAL_MARGIN = 12.0
 TEXT_STAMP_W, TEXT_STAMP_H, TEXT_STAMP_MARGIN = 210, 42, 12  # ints: pyHanko layouts use Fraction
 
+log = logging.getLogger(__name__)
 
-class SigningError(Exception):
-    """The document cannot take this signature (missing field, already signed, …)."""
+
+def _signing_boundary(function):
+    """Translate whatever escapes ``function`` into a SigningError, by type (errors.py)."""
+    @functools.wraps(function)
+    def boundary(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except SigningError:
+            raise
+        except Exception as exc:
+            error = from_exception(exc)
+            if error.status >= 500:
+                log.exception("signing failed in %s", function.__name__)
+            else:
+                log.info("signing refused in %s: %s: %s", function.__name__,
+                         type(exc).__name__, exc)
+            raise error from exc
+    return boundary
 
 
 @dataclass(frozen=True)
@@ -65,26 +87,8 @@ class Credential:
                    tuple(asn1_x509.Certificate.load(c) for c in chain))
 
     def signer(self) -> signers.SimpleSigner:
-        return _LoadedKeySigner(signing_cert=self.certificate, signing_key=self.private_key,
-                                cert_registry=SimpleCertificateStore.from_certs(self.chain))
-
-
-class _LoadedKeySigner(signers.SimpleSigner):
-    """pyHanko re-parses (and re-validates) an RSA key for every signature, ~60 ms; the
-    key came out of our authenticated encryption, so parse it once per signing call."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._rsa = None
-        if self.signing_key.algorithm == "rsa":
-            self._rsa = serialization.load_der_private_key(
-                self.signing_key.dump(), password=None, unsafe_skip_rsa_key_validation=True)
-
-    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
-        if self._rsa is None or mechanism != "rsassa_pkcs1v15":
-            return super().sign_raw(data, digest_algorithm)
-        return self._rsa.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        return LoadedKeySigner(signing_cert=self.certificate, signing_key=self.private_key,
+                               cert_registry=SimpleCertificateStore.from_certs(self.chain))
 
 
 def _writer(pdf: bytes) -> IncrementalPdfFileWriter:
@@ -118,6 +122,7 @@ def place_block(personal: Box, seal_diameter_pt: float) -> tuple[Box, Box]:
     return personal, seal
 
 
+@_signing_boundary
 def field_names(pdf: bytes) -> set[str]:
     root = PdfFileReader(io.BytesIO(pdf), strict=False).root
     if "/AcroForm" not in root:
@@ -125,6 +130,7 @@ def field_names(pdf: bytes) -> set[str]:
     return {str(ref.get_object().get("/T")) for ref in root["/AcroForm"].get("/Fields", [])}
 
 
+@_signing_boundary
 def prepare(pdf: bytes, personal: Box, *, seal_diameter_pt: float, number: Box | None = None,
             date: Box | None = None) -> bytes:
     """Add the signature fields and, where known, the number and date fields."""
@@ -187,11 +193,12 @@ def _require_empty_signature_field(pdf: bytes, name: str) -> None:
         field_name, value, _ = sig_field
         if field_name == name:
             if value is not None:
-                raise SigningError(f"Ô chữ ký {name} đã được ký.")
+                raise DocumentNotSignable(f"Ô chữ ký {name} đã được ký.")
             return
-    raise SigningError(f"Văn bản chưa có ô chữ ký {name}; cần chuẩn bị trước khi ký.")
+    raise DocumentNotSignable(f"Văn bản chưa có ô chữ ký {name}; cần chuẩn bị trước khi ký.")
 
 
+@_signing_boundary
 def sign_personal(pdf: bytes, credential: Credential, picture: Image.Image, *,
                   timestamper: TimeStamper | None = None) -> bytes:
     """Certify with DocMDP "fill forms" in the personal field, showing ``picture``."""
@@ -200,6 +207,7 @@ def sign_personal(pdf: bytes, credential: Credential, picture: Image.Image, *,
                  certify=True, timestamper=timestamper)
 
 
+@_signing_boundary
 def fill_and_seal(pdf: bytes, credential: Credential, seal_picture: Image.Image,
                   values: dict[str, str], *, font_size: float = 13,
                   timestamper: TimeStamper | None = None) -> bytes:
@@ -231,9 +239,10 @@ def _fill_text_fields(writer: IncrementalPdfFileWriter, values: dict[str, str],
             {pdf_name("/N"): writer.add_object(stamp.as_form_xobject())})
         writer.update_container(widget)
     if remaining:
-        raise SigningError("Văn bản thiếu ô: " + ", ".join(sorted(remaining)))
+        raise DocumentNotSignable("Văn bản thiếu ô: " + ", ".join(sorted(remaining)))
 
 
+@_signing_boundary
 def sign_text(pdf: bytes, credential: Credential, lines: list[str], *,
               timestamper: TimeStamper | None = None) -> bytes:
     """An organisation signature shown as text (no image) at the top right of page 1."""

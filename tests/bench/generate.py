@@ -269,12 +269,13 @@ class Office:
 def _real_blobs(data_dir: Path) -> tuple[dict, dict, dict]:
     """An incoming PDF, and an ND30 draft signed then issued by the app's signing engine
     (the issued one validated as issue() does; its report, trimmed, is reused)."""
-    from docmgr.signing import appearance, engine, placement
+    from docmgr.signing import appearance, engine, placement, pyhanko_patches
     from docmgr.signing.pki import BuiltinCA
     from docmgr.signing.trust import TrustStore
     from docmgr.signing.validation import validate_pdf
     from tests.bench.signing import NAME, credential, draft
 
+    pyhanko_patches.install()  # no app here; validate as the server does
     store = BlobStore(data_dir / "blobs")
     incoming_pdf = sample_pdf(["UY BAN NHAN DAN TINH BINH DUONG", "Van ban den (du lieu bench)",
                                "", "Noi dung mau"], pages=2)

@@ -10,8 +10,15 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from pyhanko.sign.timestamps import DummyTimeStamper
 
 from docmgr.demo import nd30_draft_pdf
+from docmgr.signing import pyhanko_patches
 from docmgr.signing.engine import Credential
 from docmgr.signing.pki import BuiltinCA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pyhanko_as_in_the_app():
+    """Validate and sign as the server does: create_app installs the patches."""
+    pyhanko_patches.install()
 
 
 @pytest.fixture(scope="session")
