@@ -42,6 +42,11 @@ def scratch_engine(database_url, tmp_path):
     admin = create_engine(database_url)
     with admin.begin() as conn:
         conn.exec_driver_sql("DROP SCHEMA IF EXISTS scratch CASCADE; CREATE SCHEMA scratch")
+        # Public stays on the search path for pg_trgm's operator classes (0004); an empty
+        # version table here hides the test database's own from Alembic.
+        conn.exec_driver_sql("CREATE TABLE scratch.alembic_version (version_num VARCHAR(32) "
+                             "NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY "
+                             "(version_num))")
     engine = create_engine(database_url,
                            connect_args={"options": "-c search_path=scratch,public"})
     yield engine
@@ -122,6 +127,8 @@ def _partial_indexes(engine) -> dict:
 
 def test_0012_constrains_existing_rows_and_downgrades(scratch_engine):
     allowed = _revision(scratch_engine, "0012").module.ALLOWED
+    with scratch_engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() is None  # empty
     upgrade(scratch_engine, "0011")
     with scratch_engine.begin() as conn:
         _one_row_per_allowed_value(conn, allowed)
