@@ -185,9 +185,9 @@ def test_the_database_refuses_an_unknown_value(db, one_row_each, table, column, 
     with db.engine.begin() as conn:  # every known value is accepted
         for member in choices:
             conn.execute(text(f"UPDATE {table} SET {column} = :value"), {"value": member.value})
-    with pytest.raises(IntegrityError, match=f"ck_{table}_{column}"):
-        with db.engine.begin() as conn:
-            conn.execute(text(f"UPDATE {table} SET {column} = 'archived'"))
+    with (pytest.raises(IntegrityError, match=f"ck_{table}_{column}"),
+          db.engine.begin() as conn):
+        conn.execute(text(f"UPDATE {table} SET {column} = 'archived'"))
 
 
 def test_inserting_an_unknown_status_fails(db, world):
@@ -198,8 +198,8 @@ def test_inserting_an_unknown_status_fails(db, world):
     columns = ", ".join([*row, "status"])
     values = ", ".join([*(f":{name}" for name in row), ":status"])
     insert = text(f"INSERT INTO incoming_documents ({columns}) VALUES ({values})")
-    with pytest.raises(IntegrityError, match="ck_incoming_documents_status"):
-        with db.engine.begin() as conn:
-            conn.execute(insert, {**row, "status": "archived"})
+    with (pytest.raises(IntegrityError, match="ck_incoming_documents_status"),
+          db.engine.begin() as conn):
+        conn.execute(insert, {**row, "status": "archived"})
     with db.engine.begin() as conn:
         conn.execute(insert, {**row, "status": "pending"})
