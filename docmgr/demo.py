@@ -8,7 +8,9 @@ from docmgr.core import audit, clock
 from docmgr.core import auth as accounts
 from docmgr.core.uploads import check_pdf
 from docmgr.inbound import operations as inbound
+from docmgr.inbound.models import AssignmentRole
 from docmgr.outbound import operations as outbound
+from docmgr.outbound.models import OutgoingStatus
 from docmgr.signing import appearance
 from docmgr.signing import operations as signing
 from docmgr.signing.pki import BuiltinCA
@@ -141,7 +143,8 @@ def load_demo(db, blobs, data_dir) -> list[tuple[str, str]]:
             doc = inbound.register(session, blobs, clerk, data, pdf, f"{doc_type}.pdf")
             if index < 2:
                 leader = session.get(accounts.User, users["lanhdao"].id)
-                inbound.assign(session, leader, doc.id, unit_id=units["KT"].id, role="main",
+                inbound.assign(session, leader, doc.id, unit_id=units["KT"].id,
+                               role=AssignmentRole.MAIN,
                                deadline=today + timedelta(days=7 - 5 * index),
                                note="Phòng Kinh tế chủ trì, tham mưu trả lời.")
     _outgoing_examples(db, blobs, users, partner, TrustStore.for_app({}, data_dir))
@@ -162,9 +165,11 @@ def _outgoing_examples(db, blobs, users, partner, trust) -> None:
     """One draft waiting for the leader's signature, one signed and waiting to be issued,
     one issued (so the register, search and statistics have an outgoing document)."""
     for subject, doc_type, stage in (
-            ("Kế hoạch kiểm tra công tác văn thư, lưu trữ năm 2027", "KH", "approved"),
-            ("Quyết định thành lập Tổ công tác chuyển đổi số", "QĐ", "signed"),
-            ("Thông báo kết luận của Chủ tịch tại cuộc họp giao ban tháng 11", "TB", "issued")):
+            ("Kế hoạch kiểm tra công tác văn thư, lưu trữ năm 2027", "KH",
+             OutgoingStatus.AWAITING_SIGNATURE),
+            ("Quyết định thành lập Tổ công tác chuyển đổi số", "QĐ", OutgoingStatus.SIGNED),
+            ("Thông báo kết luận của Chủ tịch tại cuộc họp giao ban tháng 11", "TB",
+             OutgoingStatus.ISSUED)):
         pdf = check_pdf(nd30_draft_pdf(
             org="Van phong UBND tinh Quang Ngai", type_title=subject.split()[0],
             subject=subject, signer_title="Chanh Van phong", signer_name="Pham Minh Quang"),
@@ -179,9 +184,9 @@ def _outgoing_examples(db, blobs, users, partner, trust) -> None:
             outbound.submit(session, author, doc.id)
             outbound.approve(session, session.get(accounts.User, users["truongphong"].id),
                              doc.id, "Đồng ý, trình lãnh đạo ký.")
-            if stage in ("signed", "issued"):
+            if stage in (OutgoingStatus.SIGNED, OutgoingStatus.ISSUED):
                 outbound.sign(session, blobs, session.get(accounts.User, users["lanhdao"].id),
                               doc.id, PIN, trust=trust)
-            if stage == "issued":
+            if stage == OutgoingStatus.ISSUED:
                 outbound.issue(session, blobs, session.get(accounts.User, users["vanthu"].id),
                                doc.id, PIN, trust=trust)

@@ -17,9 +17,9 @@ from docmgr.core.web import close_session, session
 from docmgr.extensions import csrf, login_manager
 from docmgr.home import bp as home_views
 from docmgr.inbound.api import bp as inbound_api
-from docmgr.inbound.models import STATUS_LABELS
 from docmgr.inbound.views import bp as inbound_views
 from docmgr.maintenance import faults
+from docmgr.models import TEMPLATE_GLOBALS
 from docmgr.outbound.api import bp as outbound_api
 from docmgr.outbound.views import bp as outbound_views
 from docmgr.records.api import bp as records_api
@@ -51,8 +51,8 @@ def install(app: Flask) -> None:
     login_manager.user_loader(_load_user)
 
     app.jinja_env.globals.update(
-        catalogue=catalogue, ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS,
-        today=clock.today, local=clock.local)
+        catalogue=catalogue, ROLE_LABELS=ROLE_LABELS, today=clock.today, local=clock.local,
+        **TEMPLATE_GLOBALS)
     app.jinja_env.filters["vndate"] = lambda d: d.strftime("%d/%m/%Y") if d else ""
     app.jinja_env.filters["vntime"] = (
         lambda t: clock.local(t).strftime("%d/%m/%Y %H:%M") if t else "")

@@ -34,7 +34,7 @@ class DocumentColumns:
     doc_date = mapped_column(Date, nullable=True)
     urgency: Mapped[str] = mapped_column(String(20), default="normal")
     secrecy: Mapped[str] = mapped_column(String(20), default="normal")
-    status: Mapped[str] = mapped_column(String(20))
+    # ``status`` is declared by each register's model, with its own set of statuses.
     created_at = mapped_column(UTCDateTime, default=utcnow)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -14,23 +14,40 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docmgr.core.auth import Unit, User
+from docmgr.core.choices import Choice, column_type, group, sql_in
 from docmgr.core.documents import DocumentColumns, StoredFile
 from docmgr.db import Base, UTCDateTime, utcnow
 
-STATUS_LABELS = {
-    "pending": "Chờ tiếp nhận",
-    "registered": "Đã vào sổ",
-    "assigned": "Đã chuyển xử lý",
-    "in_progress": "Đang xử lý",
-    "completed": "Hoàn thành",
-    "rejected": "Đã trả lại",
-}
-OPEN_STATUSES = ("registered", "assigned", "in_progress")
-OPEN_FILTER = "status IN ('registered', 'assigned', 'in_progress')"
 
-MAIN_FILTER = "active AND role = 'main'"
+class IncomingStatus(Choice):
+    """Where a văn bản đến is in its flow."""
+    PENDING = "pending", "Chờ tiếp nhận"  # sent by an organisation on this system, no số đến
+    REGISTERED = "registered", "Đã vào sổ"
+    ASSIGNED = "assigned", "Đã chuyển xử lý"
+    IN_PROGRESS = "in_progress", "Đang xử lý"
+    COMPLETED = "completed", "Hoàn thành"
+    REJECTED = "rejected", "Đã trả lại"  # a pending document returned to its sender
 
-ROLE_LABELS = {"main": "Xử lý chính", "cooperate": "Phối hợp", "info": "Nhận để biết"}
+    # Registered and not yet handled: the work queues, distribution, deadlines, "overdue".
+    OPEN = group(REGISTERED, ASSIGNED, IN_PROGRESS)
+    # A main handler has it: it may be started or completed.
+    IN_HAND = group(ASSIGNED, IN_PROGRESS)
+    # In the sổ đến (it has a số đến): searchable, and may be filed into a hồ sơ.
+    IN_REGISTER = group(REGISTERED, ASSIGNED, IN_PROGRESS, COMPLETED)
+
+
+class AssignmentRole(Choice):
+    MAIN = "main", "Xử lý chính"
+    COOPERATE = "cooperate", "Phối hợp"
+    INFO = "info", "Nhận để biết"
+
+    # Roles that make the document part of someone's work ("văn bản của tôi").
+    HANDLING = group(MAIN, COOPERATE)
+
+
+STATUS_LABELS = IncomingStatus.labels()  # the list's status filter
+OPEN_FILTER = sql_in("status", IncomingStatus.OPEN)
+MAIN_FILTER = f"active AND role = '{AssignmentRole.MAIN}'"
 
 
 class IncomingDocument(DocumentColumns, Base):
@@ -49,6 +66,8 @@ class IncomingDocument(DocumentColumns, Base):
               postgresql_where=text(OPEN_FILTER), sqlite_where=text(OPEN_FILTER)),
     )
 
+    status: Mapped[IncomingStatus] = mapped_column(
+        column_type(IncomingStatus, column="status", length=20))
     arrival_year: Mapped[int] = mapped_column(Integer)
     arrival_number: Mapped[int | None] = mapped_column(Integer, nullable=True)  # số đến
     arrival_date = mapped_column(Date, nullable=True)
@@ -90,7 +109,8 @@ class Assignment(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("incoming_documents.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[AssignmentRole] = mapped_column(
+        column_type(AssignmentRole, column="role", length=20))
     deadline = mapped_column(Date, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")  # ý kiến chỉ đạo
     assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -101,10 +121,6 @@ class Assignment(Base):
     user: Mapped[User | None] = relationship(foreign_keys=[user_id], lazy="raise")
     unit: Mapped[Unit | None] = relationship(lazy="raise")
     assigned_by: Mapped[User] = relationship(foreign_keys=[assigned_by_id], lazy="raise")
-
-    @property
-    def role_label(self) -> str:
-        return ROLE_LABELS[self.role]
 
     @property
     def assignee_name(self) -> str:

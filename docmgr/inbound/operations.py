@@ -27,12 +27,7 @@ from docmgr.core.values import (
     parse_date,
     text,
 )
-from docmgr.inbound.models import (
-    OPEN_STATUSES,
-    ROLE_LABELS,
-    Assignment,
-    IncomingDocument,
-)
+from docmgr.inbound.models import Assignment, AssignmentRole, IncomingDocument, IncomingStatus
 from docmgr.signing.trust import TrustStore
 from docmgr.signing.validation import validate_pdf
 
@@ -91,7 +86,7 @@ def find_duplicate(session, org_id: int, sender: str, notation: str,
         IncomingDocument.sender_key == _key(sender),
         IncomingDocument.notation_key == _key(notation),
         IncomingDocument.doc_date == doc_date,
-        IncomingDocument.status != "rejected").limit(1))
+        IncomingDocument.status != IncomingStatus.REJECTED).limit(1))
 
 
 def check_signatures(upload: CheckedPdf, trust: TrustStore | None) -> dict | None:
@@ -125,7 +120,7 @@ def register(session, blobs: BlobStore, actor: User, data: Registration, upload:
     doc = IncomingDocument(
         org_id=actor.org_id, doc_type=data.doc_type, subject=data.subject,
         notation=data.notation, notation_key=_key(data.notation), doc_date=data.doc_date,
-        urgency=data.urgency, secrecy=data.secrecy, status="registered",
+        urgency=data.urgency, secrecy=data.secrecy, status=IncomingStatus.REGISTERED,
         arrival_year=arrival.year, arrival_number=number, arrival_date=arrival,
         sender=data.sender, sender_key=_key(data.sender), received_via=data.received_via,
         due_date=data.due_date, deadline=data.due_date, page_count=upload.page_count,
@@ -166,7 +161,7 @@ def _scope(user: User):
     own = IncomingDocument.org_id == user.org_id
     if user.role in (Role.LEADER, Role.CLERK):
         return own
-    return and_(own, IncomingDocument.status != "pending")
+    return and_(own, IncomingDocument.status != IncomingStatus.PENDING)
 
 
 def _classified_access(user: User):
@@ -264,9 +259,9 @@ def _text_filter(q: str):
 
 def _queue_clause(actor: User, queue: str):
     today = clock.today()
-    is_open = IncomingDocument.status.in_(OPEN_STATUSES)
+    is_open = IncomingDocument.status.in_(IncomingStatus.OPEN)
     if queue == "to_assign":
-        return IncomingDocument.status == "registered"
+        return IncomingDocument.status == IncomingStatus.REGISTERED
     mine = _handler_clause(actor)
     if queue == "mine":
         return and_(is_open, mine)
@@ -278,7 +273,7 @@ def _queue_clause(actor: User, queue: str):
 
 def _handler_clause(actor: User):
     """Documents the actor handles: assigned to them, or to their unit when they head it."""
-    roles = ("main", "cooperate")
+    roles = AssignmentRole.HANDLING
     targets = [_assignment_exists(user_id=actor.id, roles=roles)]
     if actor.role == Role.HEAD and actor.unit_id is not None:
         targets.append(_assignment_exists(unit_id=actor.unit_id, roles=roles))
@@ -290,13 +285,13 @@ def queue_counts(session, actor: User) -> dict:
     are open, pending or registered today (indexed), never the whole register."""
     today = clock.today()
     named = {
-        "pending": IncomingDocument.status == "pending",
+        "pending": IncomingDocument.status == IncomingStatus.PENDING,
         "to_assign": _queue_clause(actor, "to_assign"),
         "mine": _queue_clause(actor, "mine"),
         "overdue": _queue_clause(actor, "overdue"),
         "today": IncomingDocument.arrival_date == today,
     }
-    candidates = or_(IncomingDocument.status.in_(("pending", *OPEN_STATUSES)),
+    candidates = or_(IncomingDocument.status.in_((IncomingStatus.PENDING, *IncomingStatus.OPEN)),
                      IncomingDocument.arrival_date == today)
 
     def counts(*where) -> dict:
@@ -312,12 +307,9 @@ def queue_counts(session, actor: User) -> dict:
 
 # --- distribution and handling -------------------------------------------------------------
 
-ASSIGN_ROLES = tuple(ROLE_LABELS)
-
-
 def assign(session, actor: User, doc_id: int, *, user_id: int | None = None,
-           unit_id: int | None = None, role: str = "main", deadline: date | None = None,
-           note: str = "") -> Assignment:
+           unit_id: int | None = None, role: str = AssignmentRole.MAIN,
+           deadline: date | None = None, note: str = "") -> Assignment:
     """Chuyển xử lý: give the document to a unit or a person, with a deadline and instructions.
 
     A leader or clerk assigning a new main handler replaces the previous one (reassign).
@@ -326,11 +318,13 @@ def assign(session, actor: User, doc_id: int, *, user_id: int | None = None,
     require_role(actor, *DISTRIBUTORS)
     note = text(note, "note", label="Ý kiến chỉ đạo", max_len=NOTE_MAX)
     doc = get_visible(session, actor, doc_id, for_update=True)
-    if role not in ASSIGN_ROLES:
-        raise ValidationFailed("Vai trò xử lý không hợp lệ.", field="role")
+    try:
+        role = AssignmentRole(role)
+    except ValueError:
+        raise ValidationFailed("Vai trò xử lý không hợp lệ.", field="role") from None
     if (user_id is None) == (unit_id is None):
         raise ValidationFailed("Chọn một người hoặc một phòng/ban nhận.", field="user_id")
-    if doc.status not in ("registered", *OPEN_STATUSES):
+    if doc.status not in IncomingStatus.OPEN:
         raise Conflict("Văn bản không ở trạng thái có thể chuyển xử lý.", code="invalid_state")
     if deadline is not None and deadline < clock.today():
         raise ValidationFailed("Hạn xử lý không thể trước hôm nay.", field="deadline")
@@ -344,14 +338,15 @@ def assign(session, actor: User, doc_id: int, *, user_id: int | None = None,
     if any(a.role == role and a.user_id == user_id and a.unit_id == unit_id for a in active):
         raise Conflict("Người/đơn vị này đã được giao văn bản với vai trò đó.",
                        code="already_assigned")
-    if role == "main":
-        replaced = [a for a in active if a.role == "main" and (not delegating or a.user_id)]
+    if role == AssignmentRole.MAIN:
+        replaced = [a for a in active
+                    if a.role == AssignmentRole.MAIN and (not delegating or a.user_id)]
         for previous in replaced:
             previous.active = False
-        doc.status = "in_progress" if delegating else "assigned"
+        doc.status = IncomingStatus.IN_PROGRESS if delegating else IncomingStatus.ASSIGNED
         doc.deadline = deadline or doc.deadline
-    elif doc.status == "registered" and role == "cooperate":
-        doc.status = "assigned"
+    elif doc.status == IncomingStatus.REGISTERED and role == AssignmentRole.COOPERATE:
+        doc.status = IncomingStatus.ASSIGNED
     assignment = Assignment(document_id=doc.id, user_id=user_id, unit_id=unit_id, role=role,
                             deadline=deadline or doc.deadline, note=note,
                             assigned_by_id=actor.id, assigned_at=clock.now())
@@ -391,7 +386,8 @@ def _require_main_handler(session, actor: User, doc: IncomingDocument) -> None:
     if actor.role == Role.HEAD and actor.unit_id is not None:
         targets.append(Assignment.unit_id == actor.unit_id)
     is_main = session.scalar(select(func.count()).where(
-        Assignment.document_id == doc.id, Assignment.active, Assignment.role == "main",
+        Assignment.document_id == doc.id, Assignment.active,
+        Assignment.role == AssignmentRole.MAIN,
         or_(*targets)))
     if not is_main:
         raise Forbidden("Chỉ người xử lý chính mới thực hiện được thao tác này.")
@@ -401,9 +397,9 @@ def start(session, actor: User, doc_id: int) -> IncomingDocument:
     """The main handler takes the document up (status in_progress)."""
     doc = get_visible(session, actor, doc_id, for_update=True)
     _require_main_handler(session, actor, doc)
-    if doc.status != "assigned":
+    if doc.status != IncomingStatus.ASSIGNED:
         raise Conflict("Văn bản không ở trạng thái chờ xử lý.", code="invalid_state")
-    doc.status = "in_progress"
+    doc.status = IncomingStatus.IN_PROGRESS
     audit.record(session, "incoming.started", actor=actor, obj=doc)
     return doc
 
@@ -413,9 +409,9 @@ def complete(session, actor: User, doc_id: int, note: str = "") -> IncomingDocum
     note = text(note, "note", label="Ghi chú kết quả xử lý", max_len=NOTE_MAX)
     doc = get_visible(session, actor, doc_id, for_update=True)
     _require_main_handler(session, actor, doc)
-    if doc.status not in ("assigned", "in_progress"):
+    if doc.status not in IncomingStatus.IN_HAND:
         raise Conflict("Văn bản không ở trạng thái đang xử lý.", code="invalid_state")
-    doc.status = "completed"
+    doc.status = IncomingStatus.COMPLETED
     doc.completed_at = clock.now()
     doc.completion_note = note
     audit.record(session, "incoming.completed", actor=actor, obj=doc, note=doc.completion_note)
@@ -423,24 +419,24 @@ def complete(session, actor: User, doc_id: int, note: str = "") -> IncomingDocum
 
 
 def is_overdue(doc: IncomingDocument, today: date | None = None) -> bool:
-    return bool(doc.deadline and doc.status in OPEN_STATUSES
+    return bool(doc.deadline and doc.status in IncomingStatus.OPEN
                 and doc.deadline < (today or clock.today()))
 
 
 def allowed_actions(session, actor: User, doc: IncomingDocument) -> set[str]:
     """What the actor may do next with the document (drives the buttons on the page)."""
     actions = set()
-    if doc.status in ("registered", *OPEN_STATUSES) and actor.role in DISTRIBUTORS:
+    if doc.status in IncomingStatus.OPEN and actor.role in DISTRIBUTORS:
         if actor.role != Role.HEAD or any(
                 a.active and (a.unit_id == actor.unit_id or a.user_id == actor.id)
                 for a in doc.assignments):
             actions.add("assign")
-    mains = [a for a in doc.assignments if a.active and a.role == "main" and (
+    mains = [a for a in doc.assignments if a.active and a.role == AssignmentRole.MAIN and (
         a.user_id == actor.id or (actor.role == Role.HEAD and a.unit_id == actor.unit_id
                                   and actor.unit_id is not None))]
-    if mains and doc.status == "assigned":
+    if mains and doc.status == IncomingStatus.ASSIGNED:
         actions.add("start")
-    if mains and doc.status in ("assigned", "in_progress"):
+    if mains and doc.status in IncomingStatus.IN_HAND:
         actions.add("complete")
     return actions
 
@@ -487,7 +483,7 @@ def receive_dispatched(session, org_id: int, sent: Dispatched) -> IncomingDocume
     doc = IncomingDocument(
         org_id=org_id, doc_type=sent.doc_type, subject=sent.subject, notation=sent.notation,
         notation_key=_key(sent.notation), doc_date=sent.doc_date, urgency=sent.urgency,
-        secrecy="normal", status="pending", arrival_year=clock.local(moment).year,
+        secrecy="normal", status=IncomingStatus.PENDING, arrival_year=clock.local(moment).year,
         sender=sent.sender, sender_key=_key(sent.sender), received_via="electronic",
         due_date=sent.due_date, deadline=sent.due_date, page_count=sent.page_count,
         file_id=stored.id, signature_check=sent.signature_check)
@@ -502,16 +498,18 @@ def accept(session, actor: User, doc_id: int) -> IncomingDocument:
     """Tiếp nhận: a clerk registers a pending electronic document (số đến allocated)."""
     require_role(actor, Role.CLERK)
     doc = get_visible(session, actor, doc_id, for_update=True)
-    if doc.status != "pending":
+    if doc.status != IncomingStatus.PENDING:
         raise Conflict("Văn bản không ở trạng thái chờ tiếp nhận.", code="invalid_state")
     moment = clock.now()
     arrival = clock.local(moment).date()
     number = numbering.allocate(session, actor.org_id, REGISTER, arrival.year)
     existing = find_duplicate(session, actor.org_id, doc.sender, doc.notation, doc.doc_date)
-    if existing is not None and existing.id != doc.id and existing.status != "pending":
+    if (existing is not None and existing.id != doc.id
+            and existing.status != IncomingStatus.PENDING):
         raise Conflict(f"Văn bản {doc.notation} đã được vào sổ (số đến "
                        f"{existing.arrival_number}).", code="duplicate", id=existing.id)
-    doc.status, doc.arrival_number, doc.arrival_year = "registered", number, arrival.year
+    doc.status, doc.arrival_number = IncomingStatus.REGISTERED, number
+    doc.arrival_year = arrival.year
     doc.arrival_date, doc.registered_by_id, doc.registered_at = arrival, actor.id, moment
     audit.record(session, "incoming.registered", actor=actor, obj=doc, arrival_number=number,
                  notation=doc.notation, electronic=True)
@@ -524,14 +522,14 @@ def reject(session, actor: User, doc_id: int, reason: str) -> IncomingDocument:
     reason = text(reason, "reason", label="Lý do trả lại", max_len=REASON_MAX,
                   required="Vui lòng nêu lý do trả lại.")
     doc = get_visible(session, actor, doc_id, for_update=True)
-    if doc.status != "pending":
+    if doc.status != IncomingStatus.PENDING:
         raise Conflict("Chỉ trả lại được văn bản đang chờ tiếp nhận.", code="invalid_state")
-    doc.status, doc.rejection_reason = "rejected", reason
+    doc.status, doc.rejection_reason = IncomingStatus.REJECTED, reason
     audit.record(session, "incoming.rejected", actor=actor, obj=doc, reason=reason)
     return doc
 
 
-def statuses(session, doc_ids: list[int]) -> dict[int, tuple[str, str]]:
+def statuses(session, doc_ids: list[int]) -> dict[int, tuple[IncomingStatus, str]]:
     """Status and rejection reason of incoming documents, for their sender to follow."""
     if not doc_ids:
         return {}

@@ -4,7 +4,7 @@ from sqlalchemy.orm import selectinload
 
 from docmgr.core import clock, exports
 from docmgr.core.auth import Role, User
-from docmgr.inbound.models import Assignment, IncomingDocument
+from docmgr.inbound.models import Assignment, AssignmentRole, IncomingDocument
 from docmgr.inbound.operations import count_visible, visible_clause
 
 READERS = (Role.CLERK, Role.LEADER, Role.HEAD, Role.ADMIN)
@@ -46,9 +46,8 @@ def page(session, actor: User, year: int, offset: int, limit: int, *, sender=Non
 
 
 def row(doc: IncomingDocument) -> tuple:
-    handed = [a for a in doc.assignments if a.role == "main"]
-    receivers = "; ".join(a.assignee_name for a in doc.assignments
-                          if a.active and a.role == "main")
+    handed = [a for a in doc.assignments if a.role == AssignmentRole.MAIN]
+    receivers = "; ".join(a.assignee_name for a in handed if a.active)
     first_handed = min((a.assigned_at for a in handed), default=None)
     notes = [label for label, on in ((doc.urgency_label, doc.urgency != "normal"),
                                      (doc.secrecy_label, doc.is_classified),

@@ -425,7 +425,7 @@ def restore_backup(db, blobs, data_dir: Path, path: Path, *, progress=None) -> R
     """Check the archive, check the target is empty, then write keys, blobs and rows; the
     rows go in one transaction that also migrates the schema and verifies the audit chain,
     so a failure leaves an empty database, and the files written are removed again."""
-    from docmgr.migrations import alembic_config
+    from docmgr.migrations import alembic_config, migration_transaction
 
     started = time.perf_counter()
     say = progress or (lambda message: None)
@@ -444,7 +444,7 @@ def restore_backup(db, blobs, data_dir: Path, path: Path, *, progress=None) -> R
     rows: dict[str, int] = {}
     try:
         with db.engine.connect() as conn:
-            with conn.begin():
+            with migration_transaction(conn):
                 _migrate(conn, db.url, revision)
                 target = MetaData()
                 target.reflect(conn)

@@ -14,35 +14,64 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docmgr.core.auth import Organization, Unit, User
+from docmgr.core.choices import Choice, column_type, group
 from docmgr.core.documents import DocumentColumns, StoredFile
 from docmgr.db import Base, UTCDateTime, utcnow
+from docmgr.inbound.models import IncomingStatus
 
-STATUS_LABELS = {
-    "draft": "Dự thảo",
-    "in_review": "Đang xem xét",
-    "returned": "Bị trả lại",
-    "awaiting_signature": "Chờ ký",
-    "signed": "Đã ký, chờ phát hành",
-    "issued": "Đã phát hành",
-}
-EDITABLE = ("draft", "returned")
+
+class OutgoingStatus(Choice):
+    """Where a văn bản đi is, from its first draft to its issue."""
+    DRAFT = "draft", "Dự thảo"
+    IN_REVIEW = "in_review", "Đang xem xét"
+    RETURNED = "returned", "Bị trả lại"
+    AWAITING_SIGNATURE = "awaiting_signature", "Chờ ký"
+    SIGNED = "signed", "Đã ký, chờ phát hành"
+    ISSUED = "issued", "Đã phát hành"
+
+    # The author may upload a new version and submit it.
+    EDITABLE = group(DRAFT, RETURNED)
+    # Waiting for a reviewer, the signer or the clerk: the reminders count how long.
+    AWAITING_ACTION = group(IN_REVIEW, AWAITING_SIGNATURE, SIGNED)
+    # Signed by the competent person: from here on it is the văn thư's (issue, dispatch).
+    VISIBLE_TO_CLERKS = group(SIGNED, ISSUED)
+    # In the sổ văn bản đi (it has its number): searchable, and may be filed into a hồ sơ.
+    IN_REGISTER = group(ISSUED)
+
+
+class ReviewDecision(Choice):
+    """A reviewer's latest decision on the route (NULL while undecided)."""
+    APPROVED = "approved", "Đồng ý"
+    RETURNED = "returned", "Trả lại"
+
+
+class DispatchStatus(Choice):
+    """Where one recipient's copy is, as its sender follows it. Not stored: read live from
+    the recipient's incoming document, whose statuses it repeats in the sender's words."""
+    NOT_SENT = "draft", "Chưa gửi"
+    SENT = "sent", "Đã gửi"  # delivered outside this system (or classified: never online)
+    RECEIVED = "received", "Đã đến"  # pending in the recipient's queue
+    REGISTERED = "registered", "Đã vào sổ"
+    ASSIGNED = "assigned", "Đã phân công"
+    IN_PROGRESS = "in_progress", "Đang xử lý"
+    COMPLETED = "completed", "Hoàn thành"
+    REJECTED = "rejected", "Từ chối"
+
+    @classmethod
+    def of_incoming(cls, status: IncomingStatus) -> "DispatchStatus":
+        return cls.RECEIVED if status == IncomingStatus.PENDING else cls(status)
+
+
+STATUS_LABELS = OutgoingStatus.labels()  # the list's status filter
+RECIPIENT_LABELS = DispatchStatus.labels()
+DECISION_LABELS = ReviewDecision.labels()
 # Issued documents whose signatures the issuing step could not confirm valid (rare): the
 # statistics count them from this small partial index instead of parsing every report.
 UNCONFIRMED = {
-    "postgresql": "status = 'issued' AND (signed_file_id IS NULL OR "
+    "postgresql": f"status = '{OutgoingStatus.ISSUED}' AND (signed_file_id IS NULL OR "
                   "(signature_report ->> 'verdict') IS DISTINCT FROM 'valid')",
-    "sqlite": "status = 'issued' AND (signed_file_id IS NULL OR "
+    "sqlite": f"status = '{OutgoingStatus.ISSUED}' AND (signed_file_id IS NULL OR "
               "json_extract(signature_report, '$.verdict') IS NOT 'valid')",
-}
-
-RECIPIENT_LABELS = {
-    "sent": "Đã gửi",
-    "received": "Đã đến",
-    "registered": "Đã vào sổ",
-    "assigned": "Đã phân công",
-    "in_progress": "Đang xử lý",
-    "completed": "Hoàn thành",
-    "rejected": "Từ chối",
 }
 
 
@@ -60,6 +89,8 @@ class OutgoingDocument(DocumentColumns, Base):
               sqlite_where=text(UNCONFIRMED["sqlite"])),
     )
 
+    status: Mapped[OutgoingStatus] = mapped_column(
+        column_type(OutgoingStatus, column="status", length=20))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # drafting unit
     signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -119,7 +150,8 @@ class RouteStep(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("outgoing_documents.id"))
     position: Mapped[int] = mapped_column(Integer)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    decision: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    decision: Mapped[ReviewDecision | None] = mapped_column(
+        column_type(ReviewDecision, column="decision", length=20), nullable=True)
     decided_at = mapped_column(UTCDateTime, nullable=True)
     comment: Mapped[str] = mapped_column(Text, default="")
 

@@ -31,11 +31,13 @@ from docmgr.core.values import (
 )
 from docmgr.inbound import operations as inbound
 from docmgr.outbound.models import (
-    EDITABLE,
     Attachment,
+    DispatchStatus,
     DraftVersion,
     OutgoingDocument,
+    OutgoingStatus,
     Recipient,
+    ReviewDecision,
     RouteStep,
 )
 from docmgr.signing import appearance, engine, placement
@@ -135,8 +137,9 @@ def parse_draft(raw) -> DraftInput:
 def _broad_clause(user: User):
     """The documents of the organisation a role sees without being involved in them."""
     if user.role == Role.CLERK:
-        return OutgoingDocument.status.in_(("signed", "issued"))
-    return and_(OutgoingDocument.status == "issued", OutgoingDocument.secrecy == "normal")
+        return OutgoingDocument.status.in_(OutgoingStatus.VISIBLE_TO_CLERKS)
+    return and_(OutgoingDocument.status == OutgoingStatus.ISSUED,
+                OutgoingDocument.secrecy == "normal")
 
 
 def _involved_clause(user: User):
@@ -205,19 +208,20 @@ QUEUES = {
 def _queue_clause(actor: User, queue: str):
     if queue == "mine":
         return and_(OutgoingDocument.author_id == actor.id,
-                    OutgoingDocument.status != "issued")
+                    OutgoingDocument.status != OutgoingStatus.ISSUED)
     if queue == "to_review":
-        return and_(OutgoingDocument.status == "in_review", exists().where(
+        return and_(OutgoingDocument.status == OutgoingStatus.IN_REVIEW, exists().where(
             RouteStep.document_id == OutgoingDocument.id,
             RouteStep.position == OutgoingDocument.current_step,
             RouteStep.reviewer_id == actor.id))
     if queue == "to_sign":
-        return and_(OutgoingDocument.status == "awaiting_signature",
+        return and_(OutgoingDocument.status == OutgoingStatus.AWAITING_SIGNATURE,
                     OutgoingDocument.signer_id == actor.id)
     if queue == "to_issue":
-        return OutgoingDocument.status == "signed" if actor.role == Role.CLERK else False
+        return (OutgoingDocument.status == OutgoingStatus.SIGNED
+                if actor.role == Role.CLERK else False)
     if queue == "issued":
-        return OutgoingDocument.status == "issued"
+        return OutgoingDocument.status == OutgoingStatus.ISSUED
     raise ValidationFailed("Hàng đợi không hợp lệ.", field="queue")
 
 
@@ -261,7 +265,7 @@ def queue_counts(session, actor: User, *, remind_after_hours: int = 24) -> dict:
 
 
 def waiting_too_long(doc: OutgoingDocument, remind_after_hours: int = 24) -> bool:
-    return (doc.status in ("in_review", "awaiting_signature", "signed")
+    return (doc.status in OutgoingStatus.AWAITING_ACTION
             and doc.updated_at < clock.now() - timedelta(hours=remind_after_hours))
 
 
@@ -287,7 +291,8 @@ def create_draft(session, blobs: BlobStore, actor: User, data: DraftInput, uploa
                        user_id=actor.id)
     doc = OutgoingDocument(
         org_id=actor.org_id, doc_type=data.doc_type, subject=data.subject, urgency=data.urgency,
-        secrecy=data.secrecy, status="draft", author_id=actor.id, unit_id=actor.unit_id,
+        secrecy=data.secrecy, status=OutgoingStatus.DRAFT, author_id=actor.id,
+        unit_id=actor.unit_id,
         signer_id=signer.id, legal_normative=data.legal_normative,
         reply_deadline=data.reply_deadline, copies=data.copies, file_id=stored.id)
     session.add(doc)
@@ -338,7 +343,7 @@ def add_version(session, blobs: BlobStore, actor: User, doc_id: int, upload: Che
     doc = get_visible(session, actor, doc_id, for_update=True)
     if doc.author_id != actor.id:
         raise Forbidden("Chỉ người soạn thảo mới tải lên phiên bản mới.")
-    if doc.status not in EDITABLE:
+    if doc.status not in OutgoingStatus.EDITABLE:
         raise Conflict("Chỉ sửa được dự thảo chưa trình hoặc bị trả lại.", code="invalid_state")
     stored = store_pdf(session, blobs, upload, filename=filename, org_id=actor.org_id,
                        user_id=actor.id)
@@ -365,14 +370,14 @@ def submit(session, actor: User, doc_id: int) -> OutgoingDocument:
     doc = get_visible(session, actor, doc_id, for_update=True)
     if doc.author_id != actor.id:
         raise Forbidden("Chỉ người soạn thảo mới trình được dự thảo.")
-    if doc.status not in EDITABLE:
+    if doc.status not in OutgoingStatus.EDITABLE:
         raise Conflict("Dự thảo đã được trình.", code="invalid_state")
     steps = _steps(session, doc)
     resume = doc.returned_from
     if resume == SIGNER_RETURNED or (resume is None and not steps):
-        doc.status, doc.current_step = "awaiting_signature", None
+        doc.status, doc.current_step = OutgoingStatus.AWAITING_SIGNATURE, None
     else:
-        doc.status, doc.current_step = "in_review", resume if resume is not None else 0
+        doc.status, doc.current_step = OutgoingStatus.IN_REVIEW, resume if resume is not None else 0
         steps[doc.current_step].decision = None
     doc.returned_from = None
     audit.record(session, "outgoing.submitted", actor=actor, obj=doc, status=doc.status)
@@ -380,7 +385,7 @@ def submit(session, actor: User, doc_id: int) -> OutgoingDocument:
 
 
 def _current_step(session, doc: OutgoingDocument, actor: User) -> RouteStep:
-    if doc.status != "in_review" or doc.current_step is None:
+    if doc.status != OutgoingStatus.IN_REVIEW or doc.current_step is None:
         raise Conflict("Dự thảo không ở bước xem xét.", code="invalid_state")
     step = session.scalar(select(RouteStep).where(RouteStep.document_id == doc.id,
                                                   RouteStep.position == doc.current_step))
@@ -393,13 +398,13 @@ def approve(session, actor: User, doc_id: int, comment: str = "") -> OutgoingDoc
     comment = text(comment, "comment", label="Ý kiến", max_len=NOTE_MAX)
     doc = get_visible(session, actor, doc_id, for_update=True)
     step = _current_step(session, doc, actor)
-    step.decision, step.decided_at, step.comment = "approved", clock.now(), comment
+    step.decision, step.decided_at, step.comment = ReviewDecision.APPROVED, clock.now(), comment
     later = session.scalar(select(func.count()).where(RouteStep.document_id == doc.id,
                                                       RouteStep.position > step.position))
     if later:
         doc.current_step = step.position + 1
     else:
-        doc.status, doc.current_step = "awaiting_signature", None
+        doc.status, doc.current_step = OutgoingStatus.AWAITING_SIGNATURE, None
     audit.record(session, "outgoing.approved", actor=actor, obj=doc, comment=step.comment,
                  step=step.position + 1)
     return doc
@@ -410,15 +415,15 @@ def return_draft(session, actor: User, doc_id: int, comment: str) -> OutgoingDoc
     comment = text(comment, "comment", label="Ý kiến", max_len=NOTE_MAX,
                    required="Vui lòng ghi ý kiến khi trả lại dự thảo.")
     doc = get_visible(session, actor, doc_id, for_update=True)
-    if doc.status == "awaiting_signature":
+    if doc.status == OutgoingStatus.AWAITING_SIGNATURE:
         if doc.signer_id != actor.id:
             raise Forbidden("Chỉ người ký mới trả lại được dự thảo đang chờ ký.")
         doc.returned_from = SIGNER_RETURNED
     else:
         step = _current_step(session, doc, actor)
-        step.decision, step.decided_at, step.comment = "returned", clock.now(), comment
+        step.decision, step.decided_at, step.comment = ReviewDecision.RETURNED, clock.now(), comment
         doc.returned_from = step.position
-    doc.status, doc.current_step = "returned", None
+    doc.status, doc.current_step = OutgoingStatus.RETURNED, None
     audit.record(session, "outgoing.returned", actor=actor, obj=doc, comment=comment)
     return doc
 
@@ -457,7 +462,7 @@ def _personal_box(layout: placement.Layout, chosen: Placement | None) -> placeme
 def _require_signer(doc: OutgoingDocument, actor: User) -> None:
     if doc.signer_id != actor.id:
         raise Forbidden("Chỉ người ký được chỉ định mới ký được văn bản này.")
-    if doc.status != "awaiting_signature":
+    if doc.status != OutgoingStatus.AWAITING_SIGNATURE:
         raise Conflict("Văn bản không ở trạng thái chờ ký.", code="invalid_state")
 
 
@@ -486,7 +491,7 @@ def sign(session, blobs: BlobStore, actor: User, doc_id: int, pin: str, *,
                                   signing.signature_picture(session, blobs, actor),
                                   timestamper=timestamper)
     stored = _store_signed(session, blobs, doc, signed, actor, "da-ky")
-    doc.signed_file_id, doc.signed_at, doc.status = stored.id, clock.now(), "signed"
+    doc.signed_file_id, doc.signed_at, doc.status = stored.id, clock.now(), OutgoingStatus.SIGNED
     doc.signature_box = personal.as_dict()
     doc.signature_report = validate_pdf(signed, trust).to_dict()
     audit.record(session, "outgoing.signed", actor=actor, obj=doc, sha256=stored.sha256,
@@ -572,7 +577,7 @@ def issue(session, blobs: BlobStore, actor: User, doc_id: int, pin: str, *,
     included."""
     require_role(actor, Role.CLERK)
     doc = get_visible(session, actor, doc_id, for_update=True)
-    if doc.status != "signed":
+    if doc.status != OutgoingStatus.SIGNED:
         raise Conflict("Chỉ phát hành được văn bản đã được ký.", code="invalid_state")
     credential = signing.unlock(session, signing.active_key(session, org_id=actor.org_id,
                                                             user_id=None), pin, actor)
@@ -593,7 +598,8 @@ def issue(session, blobs: BlobStore, actor: User, doc_id: int, pin: str, *,
                                  timestamper=timestamper)
     stored = _store_signed(session, blobs, doc, final, actor, "phat-hanh")
     _sign_attachments(session, blobs, doc, credential, notation, moment, actor, timestamper)
-    doc.status, doc.register, doc.year, doc.number = "issued", register, day.year, number
+    doc.status = OutgoingStatus.ISSUED
+    doc.register, doc.year, doc.number = register, day.year, number
     doc.notation, doc.doc_date, doc.issued_at, doc.issued_by_id = notation, day, moment, actor.id
     doc.signed_file_id = stored.id
     doc.signature_report = validate_pdf(final, trust).to_dict()
@@ -656,12 +662,12 @@ def dispatch_status(session, doc: OutgoingDocument) -> list[dict]:
     live = inbound.statuses(session, [r.incoming_id for r in recipients if r.incoming_id])
     rows = []
     for recipient in recipients:
-        status, reason = "sent", ""
+        status, reason = DispatchStatus.SENT, ""
         if recipient.incoming_id:
-            status, reason = live[recipient.incoming_id]
-            status = "received" if status == "pending" else status
+            incoming, reason = live[recipient.incoming_id]
+            status = DispatchStatus.of_incoming(incoming)
         elif recipient.sent_at is None:
-            status = "draft"
+            status = DispatchStatus.NOT_SENT
         rows.append({"name": recipient.name, "internal": recipient.org_id is not None,
                      "status": status, "reason": reason,
                      "sent_at": recipient.sent_at})
@@ -670,13 +676,13 @@ def dispatch_status(session, doc: OutgoingDocument) -> list[dict]:
 
 def allowed_actions(actor: User, doc: OutgoingDocument, current_reviewer_id: int | None) -> set:
     actions = set()
-    if doc.author_id == actor.id and doc.status in EDITABLE:
+    if doc.author_id == actor.id and doc.status in OutgoingStatus.EDITABLE:
         actions |= {"new_version", "submit"}
-    if doc.status == "in_review" and current_reviewer_id == actor.id:
+    if doc.status == OutgoingStatus.IN_REVIEW and current_reviewer_id == actor.id:
         actions |= {"approve", "return"}
-    if doc.status == "awaiting_signature" and doc.signer_id == actor.id:
+    if doc.status == OutgoingStatus.AWAITING_SIGNATURE and doc.signer_id == actor.id:
         actions |= {"sign", "return"}
-    if doc.status == "signed" and actor.role == Role.CLERK:
+    if doc.status == OutgoingStatus.SIGNED and actor.role == Role.CLERK:
         actions.add("issue")
     return actions
 

@@ -4,7 +4,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from docmgr.core import clock, exports
 from docmgr.core.auth import Role, User
-from docmgr.outbound.models import OutgoingDocument, Recipient
+from docmgr.outbound.models import OutgoingDocument, OutgoingStatus, Recipient
 from docmgr.outbound.operations import visible_clause
 
 READERS = (Role.CLERK, Role.LEADER, Role.HEAD, Role.ADMIN)
@@ -16,7 +16,7 @@ WIDTHS = (18, 14, 60, 24, 40, 24, 10, 12, 12, 20)
 
 def _query(actor: User, year: int):
     return (select(OutgoingDocument)
-            .where(visible_clause(actor), OutgoingDocument.status == "issued",
+            .where(visible_clause(actor), OutgoingDocument.status == OutgoingStatus.ISSUED,
                    OutgoingDocument.year == year)
             .options(joinedload(OutgoingDocument.signer), joinedload(OutgoingDocument.unit),
                      joinedload(OutgoingDocument.author),

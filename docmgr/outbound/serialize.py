@@ -1,6 +1,6 @@
 """How an outgoing document looks in JSON (API.md names)."""
 from docmgr.core import clock
-from docmgr.outbound.models import STATUS_LABELS, OutgoingDocument
+from docmgr.outbound.models import STATUS_LABELS, OutgoingDocument, OutgoingStatus
 
 
 def _iso(value):
@@ -32,7 +32,7 @@ def document_dict(doc: OutgoingDocument, *, details: bool = False, dispatch=None
         data["route"] = [{"position": s.position + 1, "reviewer_id": s.reviewer_id,
                           "reviewer": s.reviewer.full_name, "decision": s.decision,
                           "comment": s.comment, "decided_at": _moment(s.decided_at),
-                          "current": doc.status == "in_review"
+                          "current": doc.status == OutgoingStatus.IN_REVIEW
                           and doc.current_step == s.position}
                          for s in doc.route]
         data["recipients"] = [r.name for r in doc.recipients]

@@ -25,7 +25,12 @@ from docmgr.core.web import (
 )
 from docmgr.outbound import operations as ops
 from docmgr.outbound import register
-from docmgr.outbound.models import RECIPIENT_LABELS, STATUS_LABELS, OutgoingDocument
+from docmgr.outbound.models import (
+    DECISION_LABELS,
+    RECIPIENT_LABELS,
+    STATUS_LABELS,
+    OutgoingDocument,
+)
 from docmgr.search.highlight import marks_for
 from docmgr.signing import appearance, engine
 from docmgr.signing import operations as signing
@@ -45,7 +50,6 @@ EVENT_LABELS = {
     "outgoing.signed": "ký số",
     "outgoing.issued": "cấp số, ký số cơ quan và phát hành",
 }
-DECISION_LABELS = {"approved": "Đồng ý", "returned": "Trả lại"}
 
 
 bp.add_app_template_global(ops.waiting_too_long, "waiting_too_long")

@@ -14,14 +14,21 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from docmgr.core.auth import Unit, User
+from docmgr.core.choices import Choice, column_type
 from docmgr.db import Base, UTCDateTime, utcnow
 
-STATUS_LABELS = {"open": "Đang lập", "closed": "Đã đóng"}
+
+class DossierStatus(Choice):
+    OPEN = "open", "Đang lập"  # documents may still be filed into it
+    CLOSED = "closed", "Đã đóng"
+
+
+STATUS_LABELS = DossierStatus.labels()  # the list's status filter
 PERMANENT_LABEL = "Vĩnh viễn"
 RIGHTS_LABELS = {"public": "Công khai", "restricted": "Hạn chế sử dụng"}
 # Closed hồ sơ kept at least this long (or permanently) go to the organisation's archive.
 ARCHIVE_MIN_YEARS = 5
-DUE_FILTER = "status = 'closed' AND submitted_at IS NULL"
+DUE_FILTER = f"status = '{DossierStatus.CLOSED}' AND submitted_at IS NULL"
 
 
 class Dossier(Base):
@@ -46,7 +53,8 @@ class Dossier(Base):
     rights: Mapped[str] = mapped_column(String(20), default="public")  # chế độ sử dụng
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), nullable=True)
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    status: Mapped[DossierStatus] = mapped_column(
+        column_type(DossierStatus, column="status", length=10), default=DossierStatus.OPEN)
     start_date = mapped_column(Date, nullable=True)  # earliest filed document's date
     end_date = mapped_column(Date, nullable=True)  # latest filed document's date
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -62,11 +70,11 @@ class Dossier(Base):
 
     @property
     def is_open(self) -> bool:
-        return self.status == "open"
+        return self.status == DossierStatus.OPEN
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return DossierStatus(self.status).label
 
     @property
     def permanent(self) -> bool:

@@ -25,13 +25,14 @@ from docmgr.core.documents import StoredFile, normalise_text
 from docmgr.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from docmgr.core.values import choice, parse_int, text
 from docmgr.inbound import operations as inbound
-from docmgr.inbound.models import IncomingDocument
+from docmgr.inbound.models import IncomingDocument, IncomingStatus
 from docmgr.outbound import operations as outbound
-from docmgr.outbound.models import OutgoingDocument
+from docmgr.outbound.models import OutgoingDocument, OutgoingStatus
 from docmgr.records.models import (
     ARCHIVE_MIN_YEARS,
     RIGHTS_LABELS,
     Dossier,
+    DossierStatus,
     FiledDocument,
 )
 
@@ -39,10 +40,9 @@ CREATORS = (Role.CLERK, Role.HEAD, Role.LEADER, Role.ADMIN)
 MANAGERS = (Role.CLERK, Role.HEAD, Role.LEADER)
 SUBMITTERS = (Role.CLERK, Role.LEADER)
 KINDS = {"incoming": "Văn bản đến", "outgoing": "Văn bản đi"}
-# Incoming documents are filed once registered (a pending one is not yet the office's);
-# outgoing ones once issued (a draft has no number, date or final file yet).
-FILEABLE = {"incoming": ("registered", "assigned", "in_progress", "completed"),
-            "outgoing": ("issued",)}
+# Documents are filed once in their register: an incoming one registered (a pending one is
+# not yet the office's), an outgoing one issued (a draft has no number, date or final file).
+FILEABLE = {"incoming": IncomingStatus.IN_REGISTER, "outgoing": OutgoingStatus.IN_REGISTER}
 PERMANENT_WORDS = {"permanent", "vĩnh viễn", "vinh vien", "vinh-vien"}
 MAX_RETENTION_YEARS = 100
 CODE_MAX, TITLE_MAX = 30, 500
@@ -125,7 +125,7 @@ def create(session, actor: User, data: DossierInput) -> Dossier:
     _refuse_duplicate(session, actor.org_id, data.year, data.code)
     dossier = Dossier(org_id=actor.org_id, year=data.year, code=data.code, title=data.title,
                       retention_years=data.retention_years, rights=data.rights,
-                      owner_id=owner.id, unit_id=data.unit_id, status="open",
+                      owner_id=owner.id, unit_id=data.unit_id, status=DossierStatus.OPEN,
                       created_by_id=actor.id, created_at=clock.now())
     try:
         with session.begin_nested():  # a concurrent twin loses here, not with a 500
@@ -163,7 +163,7 @@ def get_in_org(session, actor: User, dossier_id: int, *, for_update: bool = Fals
 
 
 def _due_clause(org_id: int, today: date):
-    return (Dossier.org_id == org_id, Dossier.status == "closed",
+    return (Dossier.org_id == org_id, Dossier.status == DossierStatus.CLOSED,
             Dossier.submitted_at.is_(None), Dossier.archive_due.is_not(None),
             Dossier.archive_due <= date.fromordinal(today.toordinal() + WARNING_DAYS))
 
@@ -370,7 +370,7 @@ def close(session, actor: User, dossier_id: int) -> Dossier:
         raise Conflict("Hồ sơ chưa có văn bản nào; không thể đóng.", code="empty_dossier")
     _refresh_dates(session, dossier)
     moment = clock.now()
-    dossier.status, dossier.closed_at, dossier.closed_by_id = "closed", moment, actor.id
+    dossier.status, dossier.closed_at, dossier.closed_by_id = DossierStatus.CLOSED, moment, actor.id
     dossier.archive_due = archive_due_date(clock.local(moment).date(), dossier.retention_years)
     audit.record(session, "records.closed", actor=actor, obj=dossier,
                  start_date=_iso(dossier.start_date), end_date=_iso(dossier.end_date),
@@ -458,7 +458,8 @@ def filing_options(session, actor: User, kind: str, doc_id: int) -> FilingOption
         Dossier.org_id == actor.org_id, Dossier.id.in_(holding))
         .order_by(Dossier.year.desc(), Dossier.code)).all()
     open_ = session.scalars(select(Dossier).where(
-        Dossier.org_id == actor.org_id, Dossier.status == "open", Dossier.id.not_in(holding))
+        Dossier.org_id == actor.org_id, Dossier.status == DossierStatus.OPEN,
+        Dossier.id.not_in(holding))
         .order_by(Dossier.year.desc(), Dossier.code).limit(500)).all()
     return FilingOptions(kind, doc.id, doc.status in FILEABLE[kind], list(filed_in),
                          list(open_))

@@ -60,8 +60,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from docmgr.core import catalogue, clock
 from docmgr.core.auth import Role, Unit, User, require_role
 from docmgr.core.errors import ValidationFailed
-from docmgr.inbound.models import OPEN_STATUSES, Assignment, IncomingDocument
-from docmgr.outbound.models import UNCONFIRMED, OutgoingDocument
+from docmgr.inbound.models import Assignment, AssignmentRole, IncomingDocument, IncomingStatus
+from docmgr.outbound.models import UNCONFIRMED, OutgoingDocument, OutgoingStatus
 from docmgr.reports import formatting
 from docmgr.reports.periods import Period, months
 
@@ -123,8 +123,8 @@ def _local_date(column):
 
 def _incoming_measures(c, today: date) -> list:
     """Counts over incoming rows; ``c`` names the columns (the table or a subquery)."""
-    done = c.status == "completed"
-    waiting = c.status.in_(OPEN_STATUSES)
+    done = c.status == IncomingStatus.COMPLETED
+    waiting = c.status.in_(IncomingStatus.OPEN)
     finished_on = _local_date(c.completed_at)
     return [
         func.count().label("incoming"),
@@ -161,7 +161,7 @@ def _incoming_in(org_id: int, period: Period) -> list:
 
 
 def _outgoing_in(org_id: int, period: Period) -> list:
-    return [OutgoingDocument.org_id == org_id, OutgoingDocument.status == "issued",
+    return [OutgoingDocument.org_id == org_id, OutgoingDocument.status == OutgoingStatus.ISSUED,
             OutgoingDocument.doc_date.between(*_dates(period))]
 
 
@@ -176,7 +176,7 @@ def _main_handlers():
     """
     to_unit, to_person = aliased(Assignment), aliased(Assignment)
     main = (lambda a, target: and_(a.document_id == IncomingDocument.id, a.active,
-                                   a.role == "main", target.is_not(None)))
+                                   a.role == AssignmentRole.MAIN, target.is_not(None)))
     return to_unit, to_person, main(to_unit, to_unit.unit_id), main(to_person,
                                                                    to_person.user_id)
 

@@ -5,14 +5,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from docmgr.core.auth import Organization
-from docmgr.inbound.models import Assignment, IncomingDocument
-from docmgr.outbound.models import OutgoingDocument
+from docmgr.inbound.models import Assignment, AssignmentRole, IncomingDocument, IncomingStatus
+from docmgr.outbound.models import OutgoingDocument, OutgoingStatus
 from docmgr.search import access, analysis
 from docmgr.search.backend import IndexedDoc
 from docmgr.search.models import FileText
 
-INCOMING_INDEXED = ("registered", "assigned", "in_progress", "completed")
-OUTGOING_INDEXED = ("issued",)
+# Documents are searchable once they are in their register.
+INCOMING_INDEXED = IncomingStatus.IN_REGISTER
+OUTGOING_INDEXED = OutgoingStatus.IN_REGISTER
 KINDS = {"in": "incoming", "out": "outgoing"}
 PREFIX = {kind: prefix for prefix, kind in KINDS.items()}
 
@@ -60,7 +61,8 @@ def _incoming(session, ids: set[int]) -> list[Source]:
     sources = []
     for doc in docs:
         active = [a for a in doc.assignments if a.active]
-        main_units = [a.unit.abbr for a in active if a.unit_id is not None and a.role == "main"]
+        main_units = [a.unit.abbr for a in active
+                      if a.unit_id is not None and a.role == AssignmentRole.MAIN]
         sources.append(Source(key_of("incoming", doc.id), doc, doc.file_id,
                               access.of_incoming(doc, active), doc.sender, "",
                               main_units[0] if main_units else ""))

@@ -1,7 +1,14 @@
 """The migrations build exactly the schema the models describe (on both databases)."""
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, insert
+from sqlalchemy.exc import IntegrityError
 
+from docmgr.db import Database
+from docmgr.migrations import alembic_config, migration_transaction, upgrade
 from docmgr.models import metadata
 
 DATABASE_ONLY = {"ix_incoming_subject_trgm", "ix_incoming_notation_trgm",
@@ -19,3 +26,122 @@ def test_models_and_migrations_agree(db):
         diffs = compare_metadata(context, metadata)
     diffs = [d for d in diffs if _name(d) not in DATABASE_ONLY]
     assert diffs == []
+
+
+# --- 0012: CHECK constraints on the stored statuses, roles and decisions -------------------
+
+@pytest.fixture
+def scratch_engine(database_url, tmp_path):
+    """An empty database of the test database's kind: on SQLite a file opened the way the
+    application opens it (foreign keys enforced), on PostgreSQL a schema of its own."""
+    if database_url.startswith("sqlite"):
+        scratch = Database(f"sqlite:///{tmp_path / 'scratch.sqlite3'}")
+        yield scratch.engine
+        scratch.dispose()
+        return
+    admin = create_engine(database_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS scratch CASCADE; CREATE SCHEMA scratch")
+        # Public stays on the search path for pg_trgm's operator classes (0004); an empty
+        # version table here hides the test database's own from Alembic.
+        conn.exec_driver_sql("CREATE TABLE scratch.alembic_version (version_num VARCHAR(32) "
+                             "NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY "
+                             "(version_num))")
+    engine = create_engine(database_url,
+                           connect_args={"options": "-c search_path=scratch,public"})
+    yield engine
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA scratch CASCADE")
+    admin.dispose()
+
+
+def _revision(engine, name: str):
+    return ScriptDirectory.from_config(alembic_config(str(engine.url))).get_revision(name)
+
+
+def _downgrade(engine, revision: str) -> None:
+    cfg = alembic_config(str(engine.url))
+    with engine.connect() as connection, migration_transaction(connection):
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, revision)
+
+
+def _one_row_per_allowed_value(conn, allowed: dict) -> None:
+    """Rows holding every value 0012 allows, and rows referring to them (a rebuilt SQLite
+    table must keep them valid)."""
+    t = metadata.tables
+
+    def add(table, **values):
+        return conn.execute(insert(t[table]).values(**values)).inserted_primary_key[0]
+    org = add("organizations", code="000.00.01.H55", name="Văn phòng", abbr="VP")
+    user = add("users", org_id=org, username="u", password_hash="-", full_name="U", role="clerk")
+    incoming = [add("incoming_documents", org_id=org, doc_type="CV", subject="Thử", status=value,
+                    arrival_year=2026, sender="Sở", sender_key="sở", notation_key=f"{n}/s")
+                for n, value in enumerate(allowed["incoming_documents", "status"])]
+    for value in allowed["incoming_assignments", "role"]:
+        add("incoming_assignments", document_id=incoming[0], user_id=user, role=value,
+            assigned_by_id=user)
+    outgoing = [add("outgoing_documents", org_id=org, doc_type="CV", subject="Thử", status=value,
+                    author_id=user, signer_id=user)
+                for value in allowed["outgoing_documents", "status"]]
+    for position, value in enumerate((*allowed["outgoing_route", "decision"], None)):
+        add("outgoing_route", document_id=outgoing[0], position=position, reviewer_id=user,
+            decision=value)
+    add("outgoing_recipients", document_id=outgoing[-1], name="Sở", incoming_id=incoming[0])
+    for n, value in enumerate(allowed["dossiers", "status"]):
+        dossier = add("dossiers", org_id=org, year=2026, code=f"0{n}", title="Hồ sơ",
+                      owner_id=user, created_by_id=user, status=value)
+        add("dossier_documents", dossier_id=dossier, incoming_id=incoming[1], filed_by_id=user)
+
+
+def _values(conn, allowed: dict) -> dict:
+    return {(table, column): sorted(conn.exec_driver_sql(
+        f"SELECT {column} FROM {table}").scalars(), key=str) for table, column in allowed}
+
+
+def _refuses(engine, table: str, column: str) -> bool:
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"UPDATE {table} SET {column} = 'archived'")
+            raise _Accepted  # roll back what was let through
+    except IntegrityError:
+        return True
+    except _Accepted:
+        return False
+
+
+class _Accepted(Exception):
+    pass
+
+
+def _partial_indexes(engine) -> dict:
+    """SQLite: the indexes with a WHERE clause, which a table rebuild must keep."""
+    if engine.dialect.name != "sqlite":
+        return {}
+    with engine.connect() as conn:
+        return dict(conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql LIKE '%WHERE%'"
+        ).all())
+
+
+def test_0012_constrains_existing_rows_and_downgrades(scratch_engine):
+    allowed = _revision(scratch_engine, "0012").module.ALLOWED
+    with scratch_engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() is None  # empty
+    upgrade(scratch_engine, "0011")
+    with scratch_engine.begin() as conn:
+        _one_row_per_allowed_value(conn, allowed)
+        before = _values(conn, allowed)
+    partial = _partial_indexes(scratch_engine)
+
+    upgrade(scratch_engine, "0012")
+    with scratch_engine.connect() as conn:
+        assert _values(conn, allowed) == before
+    assert _partial_indexes(scratch_engine) == partial
+    assert all(_refuses(scratch_engine, table, column) for table, column in allowed)
+
+    _downgrade(scratch_engine, "0011")
+    with scratch_engine.connect() as conn:
+        assert _values(conn, allowed) == before
+    assert not any(_refuses(scratch_engine, table, column) for table, column in allowed)
