@@ -1,6 +1,8 @@
 """When the signing engine fails, signing and issuing say so in Vietnamese with a status that
 fits — in the JSON API and on the pages — and nothing is kept: no signed file, no number, no
 state change, no audit event of success, no dispatch."""
+import dataclasses
+
 import pytest
 from sqlalchemy import func, select
 
@@ -77,14 +79,16 @@ def test_batch_signing_reports_the_encrypted_draft_and_signs_the_other(
             "awaiting_signature"
 
 
-def test_issuing_while_the_timestamp_authority_is_down(app, api, browser_login,
-                                                        signed_draft, db, blobs):
+def test_issuing_while_the_timestamp_authority_is_down(app, api, browser_login, signed_draft,
+                                                        db, blobs, monkeypatch):
     doc_id = signed_draft()["id"]
     clerk = browser_login("clerk")
     page = clerk.get(f"/outgoing/{doc_id}")
     before = kept(db, blobs, doc_id)
     with unreachable_tsa() as url:
-        app.config["TIMESTAMP_URL"] = url
+        services = app.extensions["docmgr"]
+        monkeypatch.setattr(services, "settings",
+                            dataclasses.replace(services.settings, timestamp_url=url))
         r = api("clerk").post(f"/api/v1/drafts/{doc_id}/issue", json={"pin": ORG_PIN})
         assert r.status_code == 503
         assert r.json["error"]["code"] == "timestamp_unavailable"
