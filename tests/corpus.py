@@ -96,6 +96,8 @@ def files(*folders: str, pattern: str = "*.pdf", committed: bool = True):
     root = location()
     if root.is_dir():
         for folder in folders:
+            if not (root / folder).is_dir():  # a partial corpus: fail, do not shrink
+                params.append(pytest.param(root / folder, id=f"{folder}-missing", marks=MARK))
             for file in sorted((root / folder).rglob(pattern)):
                 relative = file.relative_to(root)
                 if committed and (DATA / relative).is_file():
