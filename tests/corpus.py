@@ -5,7 +5,7 @@
 relative paths (``signed/eu-dss/pdf-signed-original.pdf`` …) and listed with origin,
 licence and SHA-256 in ``tests/data/SOURCES.md``. Every test can rely on it.
 
-The whole corpus (~25 MB, not every file redistributable) lives outside the repository:
+The whole corpus (~23 MB, not every file redistributable) lives outside the repository:
 ``$DOCMGR_CORPUS``, or else ``../shared/corpus`` beside the clone. Tests that need it carry
 ``@pytest.mark.corpus``; ``tests/conftest.py`` skips them when the corpus is absent (fails
 them under ``CI``) and prints one summary line. Nothing here touches the disk at import
