@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-test demo bench clean
+.PHONY: run test install install-test demo bench bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: install-test
 
 bench: install-test
 	$(BIN)/python -m tests.bench.run $(BENCH_ARGS)
+
+# Every benchmark once at a tiny size: proves they still run (CI), not how fast.
+bench-smoke: install-test
+	$(BIN)/python -m tests.bench.run --smoke $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.bench.generate [--database-url URL] [--documents 1000000]
         [--years 10] [--outgoing-share 0.25] [--audit] [--data-dir DIR]
-        [--measure] [--measure-only] [--calls 20] [--reads 20]
+        [--measure] [--measure-only] [--calls 20] [--reads 20] [--smoke]
 
 1. (Re)creates a dedicated database (its name must contain "bench"; PostgreSQL
    ``docmgr_bench_1m`` by default, dropped and recreated through the ``postgres`` database;
@@ -28,6 +28,8 @@
    list and register pages (tests.bench.incoming's measuring code).
 
 Other benchmarks use :func:`build` and :func:`measure_scale`, which return their figures.
+``--smoke``: 500 documents into a SQLite file in a temporary directory (removed afterwards)
+unless ``--database-url`` is given, measured with two calls per figure.
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ import argparse
 import os
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -57,6 +60,7 @@ from docmgr.core.uploads import check_pdf
 from docmgr.db import Base
 from docmgr.demo import sample_pdf
 from docmgr.outbound.operations import compose_notation, date_line, register_for
+from tests.bench import data as bench_data
 from tests.bench.incoming import (
     DIRECTIONS,
     MEASURED,
@@ -1064,7 +1068,21 @@ def main(argv=None) -> int:
     parser.add_argument("--calls", type=int, default=20, help="timed calls per stats query")
     parser.add_argument("--reads", type=int, default=20, help="timed GETs per page")
     parser.add_argument("--seed", type=int, default=20261129)
+    smoke_dir = None
+    if bench_data.parse(parser, argv).smoke:  # a throwaway SQLite database and data dir
+        smoke_dir = Path(tempfile.mkdtemp(prefix="docmgr-bench-smoke-"))
+        parser.set_defaults(database_url=f"sqlite:///{smoke_dir / 'smoke-bench.sqlite3'}",
+                            data_dir=str(smoke_dir / "data"), documents=500, measure=True,
+                            calls=2, reads=2)
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    finally:
+        if smoke_dir:
+            shutil.rmtree(smoke_dir, ignore_errors=True)
+
+
+def _run(args) -> int:
     url = normalise_url(args.database_url)
     name = make_url(url).database or ""
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.gettempdir()) / (

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.bench.incoming [--database-url URL] [--documents 200000]
                                              [--calls 200] [--reads 50] [--read-budget 15]
-                                             [--apply-db-fixes] [--verify-audit]
+                                             [--apply-db-fixes] [--verify-audit] [--smoke]
 
 1. (Re)creates a dedicated database and runs the migrations. PostgreSQL (the default,
    ``docmgr_bench`` on 127.0.0.1): dropped and recreated through the ``postgres`` database;
@@ -25,13 +25,15 @@
 
 ``--apply-db-fixes`` applies the database-side changes the report proposes (jit=off, pg_trgm
 indexes) before measuring, to show their effect. The database is left in place afterwards.
+``--smoke``: 300 documents, a handful of calls, SQLite in a temporary directory unless
+``--database-url`` is given (the test database of DOCMGR_TEST_DATABASE_URL is accepted then:
+its schema is reset, as the test suite does).
 """
 from __future__ import annotations
 
 import argparse
 import io
 import itertools
-import json
 import math
 import os
 import platform
@@ -61,10 +63,10 @@ from docmgr.core.uploads import check_pdf
 from docmgr.db import Base
 from docmgr.demo import sample_pdf
 from docmgr.migrations import upgrade
+from tests.bench import data
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/docmgr_bench"
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "vn-text" / \
-    "binhduong-vanban-chidao-dieuhanh.jsonl"
+SUBJECTS = "binhduong-vanban-chidao-dieuhanh.jsonl"  # in the corpus's vn-text/
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 PASSWORD = "bench-mat-khau-1"
 REGISTER = "incoming"
@@ -213,6 +215,8 @@ def recreate_database(url: str) -> None:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         path.parent.mkdir(parents=True, exist_ok=True)
+    elif data.is_test_database(url):
+        data.reset_schema(url)
     else:
         import psycopg
         name = parsed.database
@@ -386,19 +390,20 @@ class Writer:
 
 
 def load_corpus(rng: random.Random):
+    """(number, doc_type, cased subject) of real documents, shuffled: the Bình Dương list
+    from the corpus (the committed Công báo sample in a smoke run without the corpus)."""
     records = []
-    with open(CORPUS, encoding="utf-8") as handle:
-        for line in handle:
-            item = json.loads(line)
-            subject, number = item.get("subject"), (item.get("number") or "").strip()
-            if not subject or not number or len(number) > 60:
-                continue
-            doc_type = CORPUS_TYPES.get((item.get("type") or "").strip())
-            if doc_type is None:
-                match = re.search(r"/([A-ZĐa-z]+)-", number)
-                doc_type = {"QĐ": "QĐ", "KH": "KH", "TB": "TB", "CT": "CT"}.get(
-                    match.group(1) if match else "", "CV")
-            records.append((number, doc_type, _cased(subject)))
+    path = data.vn_text(SUBJECTS)
+    for item in data.read_jsonl(path) if path else data.sample_records():
+        subject, number = item.get("subject"), (item.get("number") or "").strip()
+        if not subject or not number or len(number) > 60:
+            continue
+        doc_type = CORPUS_TYPES.get((item.get("type") or "").strip())
+        if doc_type is None:
+            match = re.search(r"/([A-ZĐa-z]+)-", number)
+            doc_type = {"QĐ": "QĐ", "KH": "KH", "TB": "TB", "CT": "CT"}.get(
+                match.group(1) if match else "", "CV")
+        records.append((number, doc_type, _cased(subject)))
     rng.shuffle(records)
     return records
 
@@ -1096,9 +1101,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=20261129)
     parser.add_argument("--data-dir", default=None,
                         help="DATA_DIR for blobs (default: a temporary directory, removed)")
-    args = parser.parse_args(argv)
-    url = normalise_url(args.database_url)
-    documents = args.documents or (50_000 if is_sqlite(url) else 200_000)
+    args = data.parse(parser, argv, database_url=None, documents=300, calls=3, reads=2,
+                      min_reads=1, read_budget=0, warmup_posts=1, warmup_reads=1, explain=1)
     rng = random.Random(args.seed)
     run_started = time.perf_counter()
     temp = None
@@ -1108,6 +1112,9 @@ def main(argv=None) -> int:
     else:
         temp = tempfile.mkdtemp(prefix="docmgr-bench-")
         data_dir = Path(temp)
+    # A smoke run without --database-url stays in its temporary directory.
+    url = normalise_url(args.database_url or f"sqlite:///{data_dir / 'smoke-bench.sqlite3'}")
+    documents = args.documents or (50_000 if is_sqlite(url) else 200_000)
     try:
         log(f"== docmgr bench: incoming documents — {make_url(url).render_as_string()}")
         log("== 1. database")

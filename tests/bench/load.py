@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.bench.load [--users 50] [--seconds 60] [--workers 4]
         [--threads 2] [--documents 5000] [--database-url URL] [--keep-alive]
-        [--search-backend whoosh|tantivy] [--data-dir DIR]
+        [--search-backend whoosh|tantivy] [--data-dir DIR] [--smoke]
 
 1. (Re)creates a dedicated PostgreSQL database (its name must contain "bench"; dropped and
    recreated through the ``postgres`` database) and a temporary data dir, runs
@@ -30,6 +30,11 @@
 
 The load generator runs on the same machine as the servers and PostgreSQL: its CPU share is
 printed so the figures can be read for what they are.
+
+``--smoke``: 4 users for 3 seconds against one gunicorn worker (2 threads) and 200 seeded
+documents, on 127.0.0.1 as always; the database is ``--database-url``, else the test
+database of DOCMGR_TEST_DATABASE_URL (its schema is reset, as the test suite does), else
+the usual default. Every check still applies.
 """
 from __future__ import annotations
 
@@ -64,6 +69,7 @@ from sqlalchemy.engine import make_url
 from docmgr.core import auth as accounts
 from docmgr.db import Database
 from docmgr.demo import sample_pdf
+from tests.bench import data
 from tests.bench import incoming as seed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,6 +131,9 @@ def recreate_database(url: str) -> None:
     parsed = make_url(url)
     if not parsed.drivername.startswith("postgresql"):
         sys.exit("The load test needs PostgreSQL (several gunicorn processes write at once).")
+    if data.is_test_database(url):
+        data.reset_schema(url)
+        return
     name = parsed.database
     if not name or "bench" not in name:
         sys.exit(f"Refusing to drop database {name!r}: its name must contain 'bench'.")
@@ -867,7 +876,9 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", default=None, help="kept afterwards (default: a "
                         "temporary directory, removed)")
     parser.add_argument("--seed", type=int, default=20261129)
-    args = parser.parse_args(argv)
+    args = data.parse(parser, argv, users=4, seconds=3, workers=1, threads=2, documents=200,
+                      timeout=30, drain_timeout=60,
+                      database_url=os.environ.get("DOCMGR_TEST_DATABASE_URL") or DEFAULT_URL)
     url = seed.normalise_url(args.database_url)
     temp = None
     if args.data_dir:

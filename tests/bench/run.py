@@ -2,6 +2,7 @@
 
     .venv/bin/python -m tests.bench.run [--database-url URL] [--documents N]
         [--sqlite-documents N] [--search-docs N] [--only signing,search,incoming,stats]
+    .venv/bin/python -m tests.bench.run --smoke      (make bench-smoke; CI)
 
 Runs, in this order: signing (tests.bench.signing), search (tests.bench.search, if that
 module is there), then for SQLite — and for PostgreSQL when ``--database-url`` or
@@ -18,6 +19,15 @@ run_fts5) is wrapped for the duration of the call and its return value kept. A
 Databases: SQLite files in a temporary directory (removed afterwards); on PostgreSQL the
 URL's database (its name must contain "bench") for the incoming benchmark and
 ``<name>_stats`` for the statistics, both dropped and recreated, both left in place.
+
+``--smoke`` runs every benchmark once at a tiny size (each module's own ``--smoke``), in
+about a minute or two: a benchmark that no longer runs fails the run (exit 1); the figures
+mean nothing. It works without the corpus. Besides the four above it runs the load test
+(tests.bench.load: gunicorn on 127.0.0.1) and tests.reports.bench_stats, which need
+PostgreSQL: ``--database-url``, DOCMGR_BENCH_DATABASE_URL or, for a smoke run, the test
+database of DOCMGR_TEST_DATABASE_URL (its schema is reset, as the test suite does; the
+statistics then use it too instead of ``<name>_stats``). Without PostgreSQL those parts are
+skipped, which under CI (CI set) is a failure.
 """
 from __future__ import annotations
 
@@ -34,7 +44,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from tests.bench import generate, incoming, signing
+from tests.bench import data, generate, incoming, load, signing
+from tests.reports import bench_stats
 
 try:
     from tests.bench import search
@@ -170,7 +181,8 @@ def summary_table(rows: list[Row], engines: list[str]) -> list[str]:
 def run_signing(args, rows: list[Row]) -> int:
     def call():
         with keep_returns(signing, "engine_rows", "request_rows") as kept:
-            status = signing.main(["--runs", str(args.signing_runs)])
+            status = signing.main(["--smoke"] if args.smoke else
+                                  ["--runs", str(args.signing_runs)])
         return status, kept
     value, _ = _stage("signing (tests.bench.signing)", call)
     status, kept = value if value else (1, {"engine_rows": [], "request_rows": []})
@@ -216,6 +228,8 @@ def run_search(args, rows: list[Row]) -> int:
         rows.append(row)
         return 0
     argv = ["--docs", str(args.search_docs), "--queries", str(args.search_queries)]
+    if args.smoke:
+        argv = ["--smoke"]  # its own tiny sizes (--docs would add a size, not replace it)
 
     def call():
         if _accepts_collect(search.main):
@@ -283,6 +297,8 @@ INCOMING_ROWS = [  # (summary name, incoming.py result name)
 
 def run_incoming(args, engine: str, url: str, documents: int, rows_by_name: dict) -> int:
     argv = ["--database-url", url, "--documents", str(documents)]
+    if args.smoke:
+        argv.append("--smoke")
 
     def call():
         with keep_returns(incoming, "run_measurements") as kept:
@@ -342,6 +358,18 @@ def run_stats(args, engine: str, url: str, documents: int, data_dir: Path,
     return status or 0
 
 
+def run_load(url: str) -> int:
+    value, _ = _stage("load test, smoke size (tests.bench.load)",
+                      lambda: load.main(["--smoke", "--database-url", url]))
+    return 1 if value is None else value
+
+
+def run_reports_stats(url: str) -> int:
+    value, _ = _stage("statistics API on PostgreSQL, smoke size (tests.reports.bench_stats)",
+                      lambda: bench_stats.main(["--smoke", url]))
+    return 1 if value is None else value
+
+
 # --- main -------------------------------------------------------------------------------
 
 def main(argv=None) -> int:
@@ -359,9 +387,14 @@ def main(argv=None) -> int:
     parser.add_argument("--signing-runs", type=int, default=20)
     parser.add_argument("--stats-calls", type=int, default=20)
     parser.add_argument("--only", default="signing,search,incoming,stats",
-                        help="comma-separated subset of signing,search,incoming,stats")
-    args = parser.parse_args(argv)
+                        help="comma-separated subset of signing,search,incoming,stats "
+                             "(--smoke: and load,reports)")
+    args = data.parse(parser, argv, documents=300, sqlite_documents=300, search_docs=200,
+                      search_queries=10, signing_runs=1, stats_calls=2,
+                      only="signing,search,incoming,stats,load,reports")
     only = {part.strip() for part in args.only.split(",") if part.strip()}
+    if args.smoke and not args.database_url:
+        args.database_url = os.environ.get("DOCMGR_TEST_DATABASE_URL")
     engines = [("SQLite", None, args.sqlite_documents)]
     if args.database_url:
         url = incoming.normalise_url(args.database_url)
@@ -384,6 +417,8 @@ def main(argv=None) -> int:
             if "stats" in only:
                 if url is None or incoming.is_sqlite(url):
                     target = f"sqlite:///{temp / 'stats-bench.sqlite3'}" if url is None else url
+                elif data.is_test_database(url):
+                    target = url  # one disposable database: reset again by generate.build
                 else:
                     parsed = make_url(url)
                     target = parsed.set(database=f"{parsed.database}_stats") \
@@ -392,6 +427,20 @@ def main(argv=None) -> int:
                 data_dir.mkdir(parents=True, exist_ok=True)
                 statuses.append(run_stats(args, engine, target, documents, data_dir,
                                           engine_rows))
+        postgres = next((url for engine, url, _ in engines if engine == "PostgreSQL"), None)
+        if args.smoke and {"load", "reports"} & only:
+            if postgres:
+                if "load" in only:
+                    statuses.append(run_load(postgres))
+                if "reports" in only:
+                    statuses.append(run_reports_stats(postgres))
+            else:
+                log("")
+                log("!! load test and statistics API bench not run: they need PostgreSQL "
+                    "(--database-url, DOCMGR_BENCH_DATABASE_URL or DOCMGR_TEST_DATABASE_URL)"
+                    + (" — a failure under CI" if os.environ.get("CI") else ""))
+                if os.environ.get("CI"):
+                    statuses.append(1)
         rows = stage_rows + list(engine_rows.values())
         names = [engine for engine, _, _ in engines]
         if "PostgreSQL" not in names:
@@ -412,6 +461,11 @@ def main(argv=None) -> int:
         log("")
         log(f"load average now {'/'.join(f'{v:.2f}' for v in os.getloadavg())}; total "
             f"{time.perf_counter() - started:.0f} s")
+        if args.smoke:
+            failed = sum(1 for status in statuses if status)
+            log(f"SMOKE: {len(statuses)} benchmark runs, "
+                + (f"{failed} FAILED (see the '!!' lines and their output above)" if failed
+                   else "all ran") + f", in {time.perf_counter() - started:.0f} s")
     finally:
         shutil.rmtree(temp, ignore_errors=True)
     return max(statuses or [0])

@@ -1,12 +1,13 @@
 """Benchmark: signing, sealing, validating, issuing — each paired with its reference.
 
-    .venv/bin/python -m tests.bench.signing [--runs 20] [--batch 50]
+    .venv/bin/python -m tests.bench.signing [--runs 20] [--batch 50] [--smoke]
 
 Prints one table (median, p95, ms). The reference is a bare pyHanko visible signature of
 the same file with the same image, the same font and an already-loaded key, measured in
 the same run, so the ratio means something on a noisy machine. Server-side paths go
 through the Flask test client (routing, authentication, SQL, PIN unlock, signing,
-validation, storage) on SQLite in a temporary data directory.
+validation, storage) on SQLite in a temporary data directory. ``--smoke``: one run of each
+(after the warm-up), a batch of 2.
 """
 import argparse
 import io
@@ -29,6 +30,7 @@ from docmgr.signing.engine import Credential
 from docmgr.signing.pki import BuiltinCA
 from docmgr.signing.trust import TrustStore
 from docmgr.signing.validation import validate_pdf
+from tests.bench import data
 
 NAME = "Phạm Minh Quang"
 
@@ -169,7 +171,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--batch", type=int, default=50)
-    args = parser.parse_args(argv)
+    args = data.parse(parser, argv, runs=1, batch=2)
     pyhanko_patches.install()  # the engine rows run without an app, as the server runs
     print(f"machine: {platform.node()} · {os.cpu_count()} cores · Python "
           f"{platform.python_version()} · runs {args.runs} (+2 warm-up)")

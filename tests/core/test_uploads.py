@@ -1,5 +1,6 @@
-"""check_pdf against the shared corpus (real PDFs from many producers, damaged
-and hostile files, signed originals) plus a few hand-made files."""
+"""check_pdf against real PDFs from many producers, damaged and hostile files and signed
+originals (tests/data; every file of the shared corpus in the corpus tests) plus a few
+hand-made files."""
 import hashlib
 import os
 from pathlib import Path
@@ -9,7 +10,8 @@ import pytest
 
 from docmgr.core.errors import UploadRejected, UploadTooLarge
 from docmgr.core.uploads import CheckedPdf, check_pdf
-from tests.conftest import CORPUS
+from tests import corpus
+from tests.generated import scan_jpeg
 
 MAX = 50 * 1024 * 1024
 
@@ -41,24 +43,15 @@ MALFORMED_REPAIRED = {
 }
 
 
-def corpus_files(folder: str, pattern: str = "*.pdf") -> list[Path]:
-    # Runs at collection: a missing corpus must fail the run, not turn every
-    # parametrised test into a silent "empty parameter set" skip.
-    directory = CORPUS / folder
-    files = sorted(directory.rglob(pattern))
-    assert files, f"test corpus missing or empty: {directory}"
-    return files
+ACCEPTED = [p for p in corpus.files("pdf/normal", "pdf/pdfa", "pdf/vn/unsigned",
+                                     "signed/vn-congbao/valid")
+            if p.values[0] is None or p.values[0].name not in PASSWORD_PROTECTED]
+MALFORMED = corpus.files("pdf/malformed")
+SIGNED = corpus.files("signed")
 
 
-def ids(paths: list[Path]) -> list[str]:
-    return [str(p.relative_to(CORPUS)) for p in paths]
-
-
-ACCEPTED = [p for p in corpus_files("pdf/normal") if p.name not in PASSWORD_PROTECTED]
-ACCEPTED += corpus_files("pdf/pdfa") + corpus_files("pdf/vn/unsigned")
-ACCEPTED += corpus_files("signed/vn-congbao/valid")
-MALFORMED = corpus_files("pdf/malformed")
-SIGNED = corpus_files("signed")
+def data(relative: str) -> bytes:
+    return corpus.data(relative).read_bytes()
 
 
 def rejection(data: bytes, max_bytes: int = MAX) -> UploadRejected:
@@ -90,7 +83,7 @@ def one_page_pdf(catalog_extra: bytes = b"", page_extra: bytes = b"") -> bytes:
                     + b" >>")
 
 
-@pytest.mark.parametrize("path", ACCEPTED, ids=ids(ACCEPTED))
+@pytest.mark.parametrize("path", ACCEPTED)
 def test_ordinary_pdfs_are_accepted_untouched(path):
     data = path.read_bytes()
     checked = check_pdf(data, max_bytes=MAX)
@@ -100,41 +93,51 @@ def test_ordinary_pdfs_are_accepted_untouched(path):
 
 
 def test_page_counts_and_signature_flags():
-    def check(folder, name):
-        return check_pdf((CORPUS / folder / name).read_bytes(), max_bytes=MAX)
+    def check(relative):
+        return check_pdf(data(relative), max_bytes=MAX)
 
-    assert check("pdf/normal", "pypdf-006-pdflatex-outline.pdf").page_count == 4
-    assert check("pdf/vn/unsigned", "thong-tu-12-2022-TT-BLDTBXH.pdf").page_count == 6
-    unsigned = check("pdf/vn/unsigned", "nghi-quyet-78-2025-UBTVQH15.pdf")
+    assert check("pdf/normal/pypdf-006-pdflatex-outline.pdf").page_count == 4
+    unsigned = check("pdf/vn/unsigned/thong-tu-12-2022-TT-BLDTBXH.pdf")
+    assert (unsigned.page_count, unsigned.has_signatures) == (6, False)
+    signed = check("signed/vn-congbao/valid/thong-tu-02-2026-TT-BTC.pdf")
+    assert (signed.page_count, signed.has_signatures) == (2, True)
+
+
+@pytest.mark.corpus
+def test_page_counts_and_signature_flags_of_more_gazette_files(corpus_dir):
+    def check(relative):
+        return check_pdf((corpus_dir / relative).read_bytes(), max_bytes=MAX)
+
+    unsigned = check("pdf/vn/unsigned/nghi-quyet-78-2025-UBTVQH15.pdf")
     assert (unsigned.page_count, unsigned.has_signatures) == (2, False)
-    signed = check("signed/vn-congbao/valid", "van-ban-hop-nhat-40-VBHN-BCT.pdf")
+    signed = check("signed/vn-congbao/valid/van-ban-hop-nhat-40-VBHN-BCT.pdf")
     assert (signed.page_count, signed.has_signatures) == (10, True)
 
 
 def test_leading_junk_before_header_is_accepted():
     # libmagic calls this one application/octet-stream (a space precedes %PDF).
-    data = (CORPUS / "pdf/pdfa/verapdf-A1b-6-1-2-t01-fail-a.pdf").read_bytes()
-    assert data.index(b"%PDF-") == 1
-    assert check_pdf(data, max_bytes=MAX).page_count == 1
+    junk = data("pdf/pdfa/verapdf-A1b-6-1-2-t01-fail-a.pdf")
+    assert junk.index(b"%PDF-") == 1
+    assert check_pdf(junk, max_bytes=MAX).page_count == 1
 
 
 @pytest.mark.parametrize("name", ["pdfjs-attachment.pdf", "pdfjs-encrypted-attachment.pdf"])
 def test_attachments_are_allowed(name):
     # The second is encrypted with an empty user password: it opens, so it is fine.
-    assert check_pdf((CORPUS / "pdf/hostile" / name).read_bytes(), max_bytes=MAX).page_count == 1
+    assert check_pdf(data(f"pdf/hostile/{name}"), max_bytes=MAX).page_count == 1
 
 
 @pytest.mark.parametrize("name,password", sorted(PASSWORD_PROTECTED.items()))
 def test_password_protected_pdfs_are_rejected(name, password):
-    data = (CORPUS / "pdf/normal" / name).read_bytes()
-    assert rejection(data).message == MSG_PASSWORD
+    protected = data(f"pdf/normal/{name}")
+    assert rejection(protected).message == MSG_PASSWORD
     # Proof that the file is sound and only the password is missing.
-    with pdfium.PdfDocument(data, password=password) as doc:
+    with pdfium.PdfDocument(protected, password=password) as doc:
         assert len(doc) == 1
 
 
 def test_certificate_encrypted_pdf_is_rejected_as_encrypted():
-    error = rejection((CORPUS / "signed/pyhanko/signed-encrypted-pubkey.pdf").read_bytes())
+    error = rejection(data("signed/pyhanko/signed-encrypted-pubkey.pdf"))
     assert error.extra["reason"] == "encrypted"
     assert "mã hóa" in error.message
 
@@ -142,7 +145,7 @@ def test_certificate_encrypted_pdf_is_rejected_as_encrypted():
 @pytest.mark.parametrize("name", ["pdfjs-doc-actions.pdf", "pdfjs-evaljs.pdf",
                                   "pdfjs-js-buttons.pdf"])
 def test_javascript_is_rejected(name):
-    error = rejection((CORPUS / "pdf/hostile" / name).read_bytes())
+    error = rejection(data(f"pdf/hostile/{name}"))
     assert error.message == MSG_JS
     assert error.to_dict() == {"code": "upload_rejected", "message": MSG_JS, "field": "file",
                                "reason": "javascript"}
@@ -161,15 +164,14 @@ def test_launch_action_is_rejected():
 
 def test_js_bytes_inside_compressed_streams_are_not_javascript():
     # This signed Công báo excerpt has "/JS" by chance inside Flate data.
-    data = (CORPUS / "signed/vn-congbao/broken-byterange/nghi-quyet-17-2022-UBTVQH15.pdf"
-            ).read_bytes()
-    assert b"/JS" in data
-    assert check_pdf(data, max_bytes=MAX).page_count == 3
+    gazette = data("signed/vn-congbao/broken-byterange/nghi-quyet-17-2022-UBTVQH15.pdf")
+    assert b"/JS" in gazette
+    assert check_pdf(gazette, max_bytes=MAX).page_count == 3
 
 
 def test_giant_jbig2_bomb_is_rejected():
     # Declares three 100 000 x 100 000 pixel JBIG2 pages.
-    error = rejection((CORPUS / "pdf/hostile/pdfjs-bomb-giant.pdf").read_bytes())
+    error = rejection(data("pdf/hostile/pdfjs-bomb-giant.pdf"))
     assert error.extra["reason"] == "oversized_image"
 
 
@@ -185,14 +187,12 @@ def test_absurd_image_dimensions_are_rejected():
 
 
 def test_jpeg_named_pdf_is_rejected():
-    data = corpus_files("ocr/vi-scans", "*.jpg")[0].read_bytes()
-    assert rejection(data).message == MSG_NOT_PDF.format("image/jpeg")
+    assert rejection(scan_jpeg()).message == MSG_NOT_PDF.format("image/jpeg")
 
 
 def test_jpeg_with_pdf_marker_is_still_not_pdf():
-    jpeg = corpus_files("ocr/vi-scans", "*.jpg")[0].read_bytes()
-    data = jpeg[:100] + (CORPUS / "pdf/normal/pypdf-002-libreoffice-writer.pdf").read_bytes()
-    assert rejection(data).message == MSG_NOT_PDF.format("image/jpeg")
+    mixed = scan_jpeg()[:100] + data("pdf/normal/pypdf-002-libreoffice-writer.pdf")
+    assert rejection(mixed).message == MSG_NOT_PDF.format("image/jpeg")
 
 
 def test_text_file_is_rejected():
@@ -205,8 +205,8 @@ def test_empty_file_is_rejected():
 
 
 def test_truncated_pdf_is_rejected():
-    data = (CORPUS / "pdf/normal/pypdf-011-google-doc.pdf").read_bytes()
-    assert rejection(data[: len(data) // 2]).message == MSG_CORRUPT
+    whole = data("pdf/normal/pypdf-011-google-doc.pdf")
+    assert rejection(whole[: len(whole) // 2]).message == MSG_CORRUPT
 
 
 def test_random_bytes_with_pdf_header_are_rejected():
@@ -225,7 +225,7 @@ def test_rejection_reason_does_not_depend_on_the_previous_file():
     broken = b"%PDF-1.7\n" + b"\x00" * 100
     zero_pages = make_pdf(b"<< /Type /Catalog /Pages 2 0 R >>",
                           b"<< /Type /Pages /Kids [] /Count 0 >>")
-    protected = (CORPUS / "pdf/normal/pypdf-005-libreoffice-writer-password.pdf").read_bytes()
+    protected = data("pdf/normal/pypdf-005-libreoffice-writer-password.pdf")
     for before in (broken, protected, zero_pages):
         rejection(before)
         assert rejection(zero_pages).message == MSG_NO_PAGES
@@ -236,12 +236,12 @@ def test_rejection_reason_does_not_depend_on_the_previous_file():
 
 
 def test_too_large_is_413_and_names_the_limit():
-    data = (CORPUS / "pdf/normal/pypdf-001-minimal-document.pdf").read_bytes()
+    pdf = data("pdf/normal/pypdf-001-minimal-document.pdf")
     with pytest.raises(UploadTooLarge) as caught:
-        check_pdf(data, max_bytes=len(data) - 1)
+        check_pdf(pdf, max_bytes=len(pdf) - 1)
     assert caught.value.status == 413
     assert caught.value.field == "file"
-    check_pdf(data, max_bytes=len(data))  # exactly at the limit is fine
+    check_pdf(pdf, max_bytes=len(pdf))  # exactly at the limit is fine
 
     with pytest.raises(UploadTooLarge) as caught:
         check_pdf(b"\0" * (MAX + 1), max_bytes=MAX)
@@ -256,7 +256,7 @@ def _outcome(path: Path):
         return error
 
 
-@pytest.mark.parametrize("path", MALFORMED, ids=ids(MALFORMED))
+@pytest.mark.parametrize("path", MALFORMED)
 def test_malformed_pdfs_are_accepted_or_rejected_cleanly(path, record_property):
     result = _outcome(path)
     assert isinstance(result, (CheckedPdf, UploadRejected))
@@ -268,7 +268,7 @@ def test_malformed_pdfs_are_accepted_or_rejected_cleanly(path, record_property):
         assert path.name not in MALFORMED_REPAIRED, f"no longer repaired: {result.message}"
 
 
-@pytest.mark.parametrize("path", SIGNED, ids=ids(SIGNED))
+@pytest.mark.parametrize("path", SIGNED)
 def test_signed_pdfs_are_kept_byte_for_byte(path):
     data = path.read_bytes()
     result = _outcome(path)

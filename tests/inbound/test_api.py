@@ -11,7 +11,9 @@ from docmgr.core import clock
 from docmgr.core.documents import StoredFile
 from docmgr.inbound.models import IncomingDocument
 from docmgr.inbound.register import COLUMNS
-from tests.conftest import CORPUS, registration_form, upload
+from tests import corpus
+from tests.conftest import registration_form, upload
+from tests.generated import scan_jpeg
 
 
 def register(api, pdf, who="clerk", **fields):
@@ -43,10 +45,10 @@ def test_stored_file_is_byte_identical(api, pdf_bytes):
 
 
 def test_signed_pdf_is_kept_untouched_and_its_signatures_checked(api):
-    signed = (CORPUS / "signed/vn-congbao/valid/quyet-dinh-798-QD-TTg.pdf").read_bytes()
+    signed = corpus.data("signed/vn-congbao/valid/thong-tu-02-2026-TT-BTC.pdf").read_bytes()
     doc = api("clerk").post("/api/v1/incoming", data={
-        **registration_form(notation="798/QĐ-TTg", sender="Thủ tướng Chính phủ"),
-        "file": upload(signed, "qd-798.pdf")}).json
+        **registration_form(notation="02/2026/TT-BTC", sender="Bộ Tài chính"),
+        "file": upload(signed, "tt-02.pdf")}).json
     assert api("clerk").get(f"/api/v1/incoming/{doc['id']}/file").data == signed
     check = doc["signature_check"]
     assert check["verdict"] == "untrusted"  # intact, but the Ban Cơ yếu root is not configured
@@ -86,13 +88,13 @@ def _assert_nothing_stored(db, blobs=None):
 
 
 @pytest.mark.parametrize("name,payload", [
-    ("anh.pdf", (CORPUS / "ocr/vi-scans/nghi-dinh-28-2021-ND-CP-p1.jpg").read_bytes()),
+    ("anh.pdf", scan_jpeg()),
     ("ghi-chu.pdf", "Đây không phải PDF".encode()),
     ("rong.pdf", b""),
-    ("mat-khau.pdf", (CORPUS / "pdf/normal/pypdf-005-libreoffice-writer-password.pdf")
+    ("mat-khau.pdf", corpus.data("pdf/normal/pypdf-005-libreoffice-writer-password.pdf")
      .read_bytes()),
-    ("js.pdf", (CORPUS / "pdf/hostile/pdfjs-evaljs.pdf").read_bytes()),
-    ("cut.pdf", (CORPUS / "pdf/vn/unsigned/thong-tu-12-2022-TT-BLDTBXH.pdf").read_bytes()[:20000]),
+    ("js.pdf", corpus.data("pdf/hostile/pdfjs-evaljs.pdf").read_bytes()),
+    ("cut.pdf", corpus.data("pdf/vn/unsigned/thong-tu-12-2022-TT-BLDTBXH.pdf").read_bytes()[:20000]),
     ("junk.pdf", b"%PDF-1.7\n" + bytes(range(256)) * 40),
 ])
 def test_hostile_uploads_are_refused_and_nothing_is_stored(api, db, blobs, name, payload):

@@ -2,23 +2,34 @@
 
     .venv/bin/python -m tests.reports.bench_stats \
         postgresql+psycopg://postgres@127.0.0.1:5432/docmgr_stats_scratch
+    .venv/bin/python -m tests.reports.bench_stats --smoke [URL]
 
 Point it at a scratch database (never `test`, which the suite recreates): it migrates the
 schema, fills it once (700,000 incoming in four organisations over ten years, their
 assignments, 300,000 outgoing of which 90 % issued with a realistic 2 KB signature
 report, 0.5 % of them unconfirmed) with INSERT … SELECT generate_series, then times each
 grouping over a quarter, a year and ten years, three times each. Drop the database after.
+
+``--smoke``: 7,000 + 3,000 documents, each figure once. It empties the database first, so
+it only takes the test database (DOCMGR_TEST_DATABASE_URL, also the default) or one whose
+name contains "bench".
 """
+import argparse
 import json
+import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from docmgr import create_app
 from docmgr.core import auth
 from docmgr.migrations import upgrade
+from tests.bench import data
 
 _SIGNATURE = {
     "field": "Signature1", "signer": "Phạm Minh Quang", "signed_at": "2026-03-02T09:12:33+07:00",
@@ -64,7 +75,7 @@ SELECT g, (ARRAY['CV','QĐ','BC','TB','KH','TTr','GM','CT'])[1 + g%8], 'Trích y
    (d + (g%15))::timestamp + interval '2 hours', now(), now()
 FROM (SELECT g, CASE WHEN g%10<7 THEN 1 ELSE 2 + g%3 END AS o,
              CURRENT_DATE - 3650 + ((g::bigint*7919) % 3650)::int AS d
-      FROM generate_series(1,700000) g) s;
+      FROM generate_series(1,{incoming}) g) s;
 UPDATE incoming_documents SET completed_at = NULL WHERE status <> 'completed';
 INSERT INTO outgoing_documents (id, doc_type, subject, notation, doc_date, urgency, secrecy,
    status, org_id, author_id, unit_id, signer_id, legal_normative, copies, register, year,
@@ -79,7 +90,7 @@ SELECT g, (ARRAY['CV','QĐ','BC','TB','KH','TTr','GM','CT'])[1 + g%8], 'Trích y
    now(), now()
 FROM (SELECT g, CASE WHEN g%10<7 THEN 1 ELSE 2 + g%3 END AS o,
              CURRENT_DATE - 3650 + ((g::bigint*104729) % 3650)::int AS d
-      FROM generate_series(1,300000) g) s;
+      FROM generate_series(1,{outgoing}) g) s;
 INSERT INTO incoming_assignments (document_id, user_id, unit_id, role, note, assigned_by_id,
                                   active)
 SELECT i.id, CASE WHEN i.id%2=0 THEN (i.org_id-1)*40 + 3 + i.id%35 END,
@@ -95,12 +106,12 @@ FROM incoming_documents i WHERE i.id%7=0;
 INSERT INTO incoming_assignments (document_id, unit_id, role, note, assigned_by_id, active)
 SELECT i.id, (i.org_id-1)*8 + 1 + (i.id+3)%8, 'cooperate', '', (i.org_id-1)*40 + 1, true
 FROM incoming_documents i WHERE i.id%9=0;
-SELECT setval(pg_get_serial_sequence('incoming_documents','id'), 700001);
-SELECT setval(pg_get_serial_sequence('outgoing_documents','id'), 300001);
+SELECT setval(pg_get_serial_sequence('incoming_documents','id'), {incoming} + 1);
+SELECT setval(pg_get_serial_sequence('outgoing_documents','id'), {outgoing} + 1);
 """
 
 
-def fill(url: str) -> None:
+def fill(url: str, incoming: int = 700_000, outgoing: int = 300_000) -> None:
     engine = create_engine(url)
     upgrade(engine)
     with engine.begin() as conn:
@@ -108,7 +119,8 @@ def fill(url: str) -> None:
             return
         valid = json.dumps(REPORT, ensure_ascii=False)
         untrusted = json.dumps({**REPORT, "verdict": "untrusted"}, ensure_ascii=False)
-        for statement in filter(str.strip, FILL.split(";")):
+        sql = FILL.format(incoming=incoming, outgoing=outgoing)
+        for statement in filter(str.strip, sql.split(";")):
             conn.execute(text(statement), {"valid": valid, "untrusted": untrusted}
                          if ":valid" in statement else {})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -116,11 +128,33 @@ def fill(url: str) -> None:
     engine.dispose()
 
 
-def main(url: str) -> None:
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("url", nargs="?", help="the scratch PostgreSQL database")
+    args = data.parse(parser, argv)
+    url = args.url or (os.environ.get("DOCMGR_TEST_DATABASE_URL") if args.smoke else None)
+    if not url:
+        parser.error("give the database URL (--smoke: or set DOCMGR_TEST_DATABASE_URL)")
+    if not args.smoke:
+        run(url)
+        return 0
+    if not (data.is_test_database(url) or "bench" in (make_url(url).database or "")):
+        sys.exit(f"--smoke empties {url}: give the test database or one named *bench*")
+    data.reset_schema(url)
+    data_dir = tempfile.mkdtemp(prefix="docmgr-bench-stats-")
+    try:
+        run(url, incoming=7_000, outgoing=3_000, repeats=1, data_dir=data_dir)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return 0
+
+
+def run(url: str, incoming: int = 700_000, outgoing: int = 300_000, repeats: int = 3,
+        data_dir: str = "/tmp/docmgr-bench-stats") -> None:
     started = time.perf_counter()
-    fill(url)
+    fill(url, incoming, outgoing)
     print(f"data ready in {time.perf_counter() - started:.0f} s")
-    app = create_app({"DATABASE_URL": url, "DATA_DIR": "/tmp/docmgr-bench-stats",
+    app = create_app({"DATABASE_URL": url, "DATA_DIR": data_dir,
                       "SECRET_KEY": "bench", "INDEXER": "worker"})
     db = app.extensions["docmgr"].db
     with db.transaction() as s:
@@ -136,7 +170,7 @@ def main(url: str) -> None:
         for group in ("kind", "doc_type", "month", "unit", "urgency", "handler"):
             for fmt in ("json", "xlsx"):
                 times = []
-                for _ in range(3):
+                for _ in range(repeats):
                     moment = time.perf_counter()
                     r = client.get(f"/api/v1/stats?{query}&group_by={group}&format={fmt}",
                                    headers=headers)
@@ -147,4 +181,4 @@ def main(url: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    sys.exit(main())

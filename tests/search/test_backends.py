@@ -16,7 +16,7 @@ from docmgr.search.backend import (
     SearchRequest,
     open_backend,
 )
-from tests.conftest import CORPUS
+from tests import corpus as test_files
 
 BACKENDS = ("whoosh", "tantivy")
 DAY = date(2024, 3, 15)
@@ -431,7 +431,8 @@ def test_corrupt_index_is_unavailable(engine, tmp_path, damage):
 
 # --- relevance on real texts -----------------------------------------------------------------
 
-CORPUS_FILE = CORPUS / "vn-text" / "congbao-legal-fulltext.jsonl.gz"
+# Corpus tests (the relevance figures need the 300 real texts, not a committed sample).
+CORPUS_FILE = "vn-text/congbao-legal-fulltext.jsonl.gz"
 CORPUS_SIZE = 300
 TEXT_CHARS = 6000  # the head of each text (title, preamble, first articles) keeps it quick
 # The laws among the first 300 records. "bao hiem xa hoi" is the subject of two of them
@@ -444,7 +445,7 @@ CITED_IN_A_SUBJECT = "45/2019/QH14"
 
 def _corpus_docs() -> list[IndexedDoc]:
     docs = []
-    with gzip.open(CORPUS_FILE, "rt", encoding="utf-8") as lines:
+    with gzip.open(test_files.path(CORPUS_FILE), "rt", encoding="utf-8") as lines:
         for n, line in enumerate(lines):
             if n >= CORPUS_SIZE:
                 break
@@ -459,7 +460,6 @@ def _corpus_docs() -> list[IndexedDoc]:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def corpus(request, tmp_path_factory):
-    assert CORPUS_FILE.exists(), f"missing corpus {CORPUS_FILE}"
     index = open_backend(request.param, tmp_path_factory.mktemp(request.param) / "index",
                          create=True)
     docs = _corpus_docs()
@@ -468,6 +468,7 @@ def corpus(request, tmp_path_factory):
     index.close()
 
 
+@pytest.mark.corpus
 def test_corpus_is_indexed(corpus):
     index, _ = corpus
     assert index.count() == CORPUS_SIZE
@@ -476,6 +477,7 @@ def test_corpus_is_indexed(corpus):
     assert dict(result.facets["doc_type"])["Luật"] >= len(LAWS)
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("number", LAWS)
 def test_corpus_law_found_by_its_subject_without_diacritics(corpus, number):
     index, by_notation = corpus
@@ -485,6 +487,7 @@ def test_corpus_law_found_by_its_subject_without_diacritics(corpus, number):
     assert doc.key in find(index, query, limit=3), query
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("number", [n for n in LAWS if n != CITED_IN_A_SUBJECT])
 def test_corpus_law_found_first_by_its_number(corpus, number):
     index, by_notation = corpus
@@ -493,6 +496,7 @@ def test_corpus_law_found_first_by_its_number(corpus, number):
     assert find(index, number.lower())[0] == doc.key
 
 
+@pytest.mark.corpus
 def test_corpus_number_beats_a_subject_citing_it(corpus):
     index, by_notation = corpus
     doc = by_notation[analysis.notation_key(CITED_IN_A_SUBJECT)]
@@ -501,6 +505,7 @@ def test_corpus_number_beats_a_subject_citing_it(corpus):
     assert found[0] == doc.key
 
 
+@pytest.mark.corpus
 def test_corpus_phrase_and_filters(corpus):
     index, _ = corpus
     everything = index.search(request('"bao hiem xa hoi"', limit=5))
@@ -510,6 +515,7 @@ def test_corpus_phrase_and_filters(corpus):
     assert {"Luật"} == {name for name, _ in laws.facets["doc_type"]}
 
 
+@pytest.mark.corpus
 def test_ranking_and_total_do_not_depend_on_facets(corpus):
     index, _ = corpus
     for query in ("lao dong", "nguoi lao dong viet nam di lam viec o nuoc ngoai", '"bao hiem"'):

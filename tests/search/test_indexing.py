@@ -1,16 +1,15 @@
 """The index is derived: rebuilt from scratch it answers the same; a crash, a damaged or
 missing index, or a scan without text loses nothing."""
-import io
 import os
 
 import pytest
-from PIL import Image
 from sqlalchemy import func, select
 
 from docmgr.core import outbox
 from docmgr.search import text
 from docmgr.search.models import FileText
-from tests.conftest import CORPUS, registration_form, upload
+from tests.conftest import registration_form, upload
+from tests.generated import scan_pdf
 
 QUERIES = ("ke hoach", "bao cao", '"an ninh"', "876/BC-VP", "ngân sách", "y te", "")
 
@@ -123,13 +122,6 @@ def test_reindex_switches_the_archive_to_the_other_backend(app, api, archive, se
     search.store = IndexStore(services.data_dir, other)
     search.indexer = Indexer(services.db, services.blobs, search.store)
     assert answers(api) == before
-
-
-def scan_pdf() -> bytes:
-    image = Image.open(CORPUS / "ocr" / "vi-scans" / "nghi-dinh-28-2021-ND-CP-p1.jpg")
-    out = io.BytesIO()
-    image.convert("L").save(out, "PDF", resolution=200)
-    return out.getvalue()
 
 
 @pytest.mark.skipif(not os.environ.get("CI") and not text.ocr_available(),

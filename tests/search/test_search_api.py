@@ -5,9 +5,10 @@ from sqlalchemy import func, select
 
 from docmgr.core import outbox
 from docmgr.search.models import FileText
-from tests.conftest import CORPUS, registration_form, upload
+from tests import corpus
+from tests.conftest import registration_form, upload
 
-LAW_PDF = CORPUS / "pdf" / "vn" / "unsigned" / "thong-tu-12-2022-TT-BLDTBXH.pdf"
+LAW_PDF = corpus.data("pdf/vn/unsigned/thong-tu-12-2022-TT-BLDTBXH.pdf")
 
 
 def register(api, pdf_bytes, user="clerk", **fields):

@@ -1,5 +1,5 @@
-"""Text extraction and OCR (docmgr.search.text) on the shared corpus: real Công báo PDFs,
-real scans of Government decrees, damaged files.
+"""Text extraction and OCR (docmgr.search.text) on real Công báo PDFs, a scan-like page of a
+Government decree (generated; the real scans are in the corpus tests), damaged files.
 
 Tests that run tesseract skip when it (or its Vietnamese data) is missing, except in CI
 (the ``CI`` environment variable set), where a missing tesseract fails them."""
@@ -16,17 +16,15 @@ from docmgr.core.pdfium import LOCK
 from docmgr.search import text
 from docmgr.search.analysis import fold
 from docmgr.search.text import ExtractedText, OcrFailed, TextUnreadable
-from tests.conftest import CORPUS
+from tests import corpus, generated
 
-THONG_TU = CORPUS / "pdf/vn/unsigned/thong-tu-12-2022-TT-BLDTBXH.pdf"
-NGHI_QUYET = CORPUS / "pdf/vn/unsigned/nghi-quyet-78-2025-UBTVQH15.pdf"
-SCAN = CORPUS / "ocr/vi-scans/nghi-dinh-28-2021-ND-CP-p1.jpg"
+THONG_TU = corpus.data("pdf/vn/unsigned/thong-tu-12-2022-TT-BLDTBXH.pdf")
+NGHI_QUYET = "pdf/vn/unsigned/nghi-quyet-78-2025-UBTVQH15.pdf"  # corpus only
+REAL_SCAN = "ocr/vi-scans/nghi-dinh-28-2021-ND-CP-p1.jpg"  # corpus only (no licence)
 
 
 def corpus_file(relative: str) -> bytes:
-    path = CORPUS / relative
-    assert path.is_file(), f"test corpus file missing: {path}"
-    return path.read_bytes()
+    return corpus.path(relative).read_bytes()
 
 
 def scan_pdf(jpeg: Path, resolution: int = 200) -> bytes:
@@ -67,13 +65,20 @@ def tesseract():
 
 @pytest.fixture(scope="module")
 def scan() -> bytes:
-    return scan_pdf(SCAN)
+    """A scan-like page of Nghị định 28/2021/NĐ-CP (tests/generated.py)."""
+    return generated.scan_pdf()
+
+
+@pytest.fixture
+def real_scan(corpus_dir) -> bytes:
+    """The real scan of the same page, with an incoming stamp and handwriting."""
+    return scan_pdf(corpus_dir / REAL_SCAN)
 
 
 @pytest.fixture(scope="module")
 def mixed(scan) -> bytes:
     """Page 1: the first page of a real Thông tư (text layer); page 2: a scan."""
-    return combine((corpus_file(str(THONG_TU.relative_to(CORPUS))), [0]), (scan, None))
+    return combine((THONG_TU.read_bytes(), [0]), (scan, None))
 
 
 def assert_tidy(page: str) -> None:
@@ -102,8 +107,9 @@ def test_extract_vietnamese_pdf():
     assert "23/2005/TTLT-BLĐTBXH-BTC" in result.pages[3]
 
 
+@pytest.mark.corpus
 def test_extract_second_vietnamese_pdf():
-    result = text.extract(NGHI_QUYET.read_bytes())
+    result = text.extract(corpus_file(NGHI_QUYET))
     assert len(result.pages) == 2 and result.missing == []
     assert "Nghị quyết số: 78/2025/UBTVQH15" in result.pages[0]
     assert "Ủy ban Văn hóa và Xã hội;" in result.pages[0]
@@ -163,10 +169,20 @@ def test_unreadable_pages_count_as_missing():
     assert result.pages[1:] == ["", ""]
 
 
-def test_openable_odd_pdfs_do_not_raise():
+@pytest.mark.parametrize("path", corpus.files("pdf/malformed", "pdf/hostile"))
+def test_odd_pdf_yields_text_or_refuses(path):
+    try:
+        result = text.extract(path.read_bytes())
+    except TextUnreadable:
+        return
+    assert set(result.missing) <= set(range(len(result.pages)))
+
+
+@pytest.mark.corpus
+def test_openable_odd_pdfs_do_not_raise(corpus_dir):
     """Every damaged or hostile corpus file either yields text or raises TextUnreadable."""
-    files = sorted((CORPUS / "pdf/malformed").glob("*.pdf")) + sorted(
-        (CORPUS / "pdf/hostile").glob("*.pdf"))
+    files = sorted((corpus_dir / "pdf/malformed").glob("*.pdf")) + sorted(
+        (corpus_dir / "pdf/hostile").glob("*.pdf"))
     assert len(files) > 40, "test corpus missing"
     opened = 0
     for path in files:
@@ -199,6 +215,16 @@ def test_ocr_scan_page(tesseract, scan):
     assert "chinh phu" in folded
     assert "doi tac cong tu" in folded
     assert "bo tai chinh" in folded
+
+
+@pytest.mark.corpus
+def test_ocr_real_scan_with_stamp_and_handwriting(tesseract, real_scan):
+    page = text.ocr_pages(real_scan, [0])[0]
+    assert_tidy(page)
+    folded = fold(page)
+    assert "28/2021" in page
+    for words in ("nghi dinh", "chinh phu", "doi tac cong tu", "bo tai chinh"):
+        assert words in folded
 
 
 def test_ocr_fills_in_mixed_pdf(tesseract, mixed):

@@ -16,7 +16,7 @@ from pyhanko.sign.signers import SimpleSigner
 from docmgr import create_app
 from docmgr.signing import pyhanko_patches
 from docmgr.signing.pyhanko_patches import fast_hex_reader, pyhanko_hex_reader
-from tests.conftest import CORPUS
+from tests import corpus
 
 
 def outcome(reader, data: bytes, start: int = 0):
@@ -115,11 +115,10 @@ def test_random_strings_read_alike(chunking):
 
 # --- every '<' of the corpus ---------------------------------------------------------------
 
-CORPUS_PDFS = sorted(CORPUS.rglob("*.pdf")) if CORPUS.is_dir() else []
 HEX_START = re.compile(rb"(?<!<)<(?!<)")  # not part of a dictionary's << or >>
 
 
-@pytest.mark.parametrize("path", CORPUS_PDFS, ids=lambda p: str(p.relative_to(CORPUS)))
+@pytest.mark.parametrize("path", corpus.files("signed", "pdf"))
 def test_every_hex_string_of_the_corpus_reads_alike(path):
     """Binary stream data is included on purpose: any byte after a '<' must read alike."""
     data = path.read_bytes()

@@ -1,5 +1,6 @@
-"""validate_pdf against the shared corpus (real, tampered and broken signatures) and against
-files signed here with a throwaway CA, cross-checked with poppler's pdfsig."""
+"""validate_pdf against real, tampered and broken signatures (tests/data; the rest of the
+shared corpus in the corpus tests) and against files signed here with a throwaway CA,
+cross-checked with poppler's pdfsig."""
 import datetime as dt
 import io
 import os
@@ -24,10 +25,9 @@ from docmgr.core.errors import UploadRejected, ValidationFailed
 from docmgr.demo import sample_pdf
 from docmgr.signing.trust import TrustStore
 from docmgr.signing.validation import VERDICT_LABELS, validate_pdf
-from tests.conftest import CORPUS
+from tests import corpus
 
-SIGNED = CORPUS / "signed"
-PYHANKO_TRUST = SIGNED / "pyhanko" / "trust"
+PYHANKO_TRUST = corpus.DATA / "signed" / "pyhanko" / "trust"
 API_FIELDS = ["field", "signer", "signed_at", "intact", "valid", "trusted", "timestamped",
               "modification_level", "coverage"]
 ISO_VN = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00$")
@@ -35,7 +35,8 @@ ISO_VN = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00$")
 
 
 def report_of(relative: str, trust: TrustStore | None = None):
-    return validate_pdf((SIGNED / relative).read_bytes(), trust or TrustStore())
+    """The report on signed/<relative>: from tests/data, or the corpus in corpus tests."""
+    return validate_pdf(corpus.path(f"signed/{relative}").read_bytes(), trust or TrustStore())
 
 
 def by_field(report) -> dict:
@@ -44,11 +45,7 @@ def by_field(report) -> dict:
 
 # --- the whole corpus --------------------------------------------------------------------------
 
-CORPUS_FILES = sorted(p for folder in ("signed", "pdf") if (CORPUS / folder).is_dir()
-                      for p in (CORPUS / folder).rglob("*.pdf"))
-
-
-@pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda p: str(p.relative_to(CORPUS)))
+@pytest.mark.parametrize("path", corpus.files("signed", "pdf"))
 def test_every_corpus_file_gets_a_report_or_a_clean_refusal(path):
     data = path.read_bytes()
     started = time.perf_counter()
@@ -114,7 +111,7 @@ TAMPERED = [
 ]
 
 
-@pytest.mark.parametrize("relative", TAMPERED)
+@pytest.mark.parametrize("relative", [corpus.param(f"signed/{r}", r, id=r) for r in TAMPERED])
 def test_tampered_files_are_never_reported_valid(relative):
     # even with every trust anchor we have: tampering must not hide behind "untrusted"
     trust = TrustStore.from_files([PYHANKO_TRUST / "root.cert.pem"],
@@ -133,6 +130,7 @@ def test_bytes_changed_inside_the_signed_range():
     assert not report.structure_readable
 
 
+@pytest.mark.corpus
 def test_bytes_changed_outside_the_signed_range():
     (sig,) = report_of("eu-dss/pdf-signed-out-of-byteRange.pdf").signatures
     assert sig.intact is False and sig.coverage == "partial" and sig.verdict == "altered"
@@ -147,6 +145,7 @@ def test_page_added_after_signing():
     assert any("thay đổi không được phép" in note for note in sig.notes)
 
 
+@pytest.mark.corpus
 def test_second_signature_edited_first_still_intact():
     first, second = report_of("eu-dss/hello_signed_INCSAVE_signed_EDITED.pdf").signatures
     assert (first.field, second.field) == ("Signature1", "Signature2")
@@ -187,6 +186,7 @@ def test_shadow_attack_replace_shows_the_filled_field():
     assert any("Text1" in note for note in sig.notes)
 
 
+@pytest.mark.corpus
 def test_spoofing_attack_is_checked_from_raw_bytes():
     report = report_of("eu-dss/pdf-spoofing-attack.pdf")
     (sig,) = report.signatures
@@ -194,8 +194,10 @@ def test_spoofing_attack_is_checked_from_raw_bytes():
     assert sig.verdict == "altered" and sig.modification_level == "other"
 
 
-@pytest.mark.parametrize("name", ["nghi-quyet-17-2022-UBTVQH15", "thong-tu-06-2023-TT-BLDTBXH",
-                                  "thong-tu-09-2021-TT-BLDTBXH"])
+@pytest.mark.parametrize("name", [
+    corpus.param(f"signed/vn-congbao/broken-byterange/{name}.pdf", name, id=name)
+    for name in ("nghi-quyet-17-2022-UBTVQH15", "thong-tu-06-2023-TT-BLDTBXH",
+                 "thong-tu-09-2021-TT-BLDTBXH")])
 def test_signature_copied_from_another_file(name):
     (sig,) = report_of(f"vn-congbao/broken-byterange/{name}.pdf").signatures
     assert sig.verdict == "invalid" and sig.intact is False
@@ -204,21 +206,26 @@ def test_signature_copied_from_another_file(name):
     assert any("vượt quá độ dài tệp" in note for note in sig.notes)
 
 
-@pytest.mark.parametrize("relative", ["eu-dss/pades_infinite_loop.pdf",
-                                      "pyhanko/pdf-sig-with-econtent.pdf",
-                                      "eu-dss/pdf-with-empty-sig.pdf", "pyhanko/coverage-base.pdf",
-                                      "eu-dss/shadow-attack-hide.pdf"])
+@pytest.mark.parametrize("relative", [
+    corpus.param(f"signed/{relative}", relative, id=relative)
+    for relative in ("eu-dss/pades_infinite_loop.pdf", "pyhanko/pdf-sig-with-econtent.pdf",
+                     "eu-dss/pdf-with-empty-sig.pdf", "pyhanko/coverage-base.pdf",
+                     "eu-dss/shadow-attack-hide.pdf")])
 def test_malformed_signature_containers(relative):
     report = report_of(relative)
     assert report.signatures and all(s.verdict in ("invalid", "altered")
                                      for s in report.signatures)
 
 
-def test_empty_placeholder_is_reported_unsigned_field():
-    (sig,) = report_of("eu-dss/pdf-with-empty-sig.pdf").signatures
+@pytest.mark.parametrize("relative", [
+    corpus.param(f"signed/{relative}", relative, id=relative)
+    for relative in ("pyhanko/coverage-base.pdf", "eu-dss/pdf-with-empty-sig.pdf")])
+def test_empty_placeholder_is_reported_unsigned_field(relative):
+    (sig,) = report_of(relative).signatures
     assert sig.verdict == "invalid" and any("giữ chỗ" in note for note in sig.notes)
 
 
+@pytest.mark.corpus
 def test_one_broken_signature_does_not_hide_the_others():
     # pades-ltv: pyHanko raises on Signature1; the two document timestamps are still reported
     entries = report_of("eu-dss/pades-ltv.pdf").signatures
@@ -228,6 +235,7 @@ def test_one_broken_signature_does_not_hide_the_others():
     assert entries[2].intact and entries[2].valid and entries[2].coverage == "entire_file"
 
 
+@pytest.mark.corpus
 def test_file_pyhanko_cannot_open_is_reported_from_raw_bytes():
     report = report_of("eu-dss/pades-5-signatures-and-1-doc-timestamp.pdf")
     assert not report.structure_readable
@@ -239,6 +247,7 @@ def test_file_pyhanko_cannot_open_is_reported_from_raw_bytes():
     assert "Cấu trúc tệp PDF không đọc được" in report.summary
 
 
+@pytest.mark.corpus
 def test_plain_ecdsa_signature_is_invalid_for_pyhanko():
     (sig,) = report_of("eu-dss/TeleSec-QES-plain-ECDSA-baseline-b.pdf").signatures
     assert sig.intact and not sig.valid and sig.verdict == "invalid"
@@ -246,10 +255,7 @@ def test_plain_ecdsa_signature_is_invalid_for_pyhanko():
 
 # --- valid signatures --------------------------------------------------------------------------
 
-VN_VALID = sorted((SIGNED / "vn-congbao" / "valid").glob("*.pdf"))
-
-
-@pytest.mark.parametrize("path", VN_VALID, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", corpus.files("signed/vn-congbao/valid"))
 def test_vietnamese_gazette_signatures_are_intact_but_untrusted(path):
     report = validate_pdf(path.read_bytes(), TrustStore())
     (sig,) = report.signatures
@@ -267,7 +273,7 @@ def test_vietnamese_gazette_trusted_once_an_anchor_is_configured(tmp_path):
     # The Ban Cơ yếu G2 root is not in the corpus (nor the issuing CA); configuring the
     # signer's own certificate as an anchor shows the path from "untrusted" to "valid".
     from pyhanko.pdf_utils.reader import PdfFileReader
-    data = VN_VALID[0].read_bytes()
+    data = corpus.data("signed/vn-congbao/valid/thong-tu-02-2026-TT-BTC.pdf").read_bytes()
     signer = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures[0].signer_cert
     anchor = tmp_path / "signer.der"
     anchor.write_bytes(signer.dump())
@@ -468,7 +474,7 @@ def test_trust_store_for_app(tmp_path):
     shutil.copy(PYHANKO_TRUST / "root.cert.pem", pki / "root-ca.pem")
     shutil.copy(PYHANKO_TRUST / "interm.cert.pem", pki / "intermediate-ca.pem")
     store = TrustStore.for_app({"TRUST_ROOTS": os.pathsep.join(
-        [str(SIGNED / "pyhanko" / "trust" / "tsa.cert.pem")])}, tmp_path)
+        [str(PYHANKO_TRUST / "tsa.cert.pem")])}, tmp_path)
     assert len(store.roots) == 2 and len(store.intermediates) == 1
     assert not TrustStore.for_app({}, tmp_path / "nowhere")
     listed = TrustStore.for_app({"TRUST_ROOTS": [str(PYHANKO_TRUST / "root.cert.pem")]},

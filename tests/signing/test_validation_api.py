@@ -2,15 +2,16 @@
 import pytest
 
 from docmgr.demo import sample_pdf
-from tests.conftest import CORPUS, csrf_from, upload
+from tests import corpus
+from tests.conftest import csrf_from, upload
+from tests.generated import scan_jpeg
 
 URL = "/api/v1/signatures/validate"
 PAGE = "/signatures/validate"
 API_FIELDS = ["field", "signer", "signed_at", "intact", "valid", "trusted", "timestamped",
               "modification_level", "coverage"]
-VN_SIGNED = CORPUS / "signed" / "vn-congbao" / "valid" / "thong-tu-02-2026-TT-BTC.pdf"
-TAMPERED = CORPUS / "signed" / "eu-dss" / "pdf-signed-added-page.pdf"
-JPEG = CORPUS / "ocr" / "vi-scans" / "nghi-dinh-28-2021-ND-CP-p1.jpg"
+VN_SIGNED = corpus.data("signed/vn-congbao/valid/thong-tu-02-2026-TT-BTC.pdf")
+TAMPERED = corpus.data("signed/eu-dss/pdf-signed-added-page.pdf")
 
 
 def post_file(client, data: bytes, name: str = "van-ban.pdf"):
@@ -60,13 +61,13 @@ def test_tampered_file_is_reported_altered(api):
     assert body["signatures"][0]["modification_level"] == "other"
 
 
-PYHANKO_TRUST = CORPUS / "signed" / "pyhanko" / "trust"
+PYHANKO_TRUST = corpus.data("signed/pyhanko/trust/root.cert.pem").parent
 
 
 @pytest.mark.parametrize("app_config", [{"TRUST_ROOTS": [
     PYHANKO_TRUST / "root.cert.pem", PYHANKO_TRUST / "interm.cert.pem"]}])
 def test_configured_trust_roots_are_used(api):
-    data = (CORPUS / "signed" / "pyhanko" / "sig-no-signed-attrs.pdf").read_bytes()
+    data = corpus.data("signed/pyhanko/sig-no-signed-attrs.pdf").read_bytes()
     body = post_file(api("clerk"), data).get_json()
     assert body["verdict"] == "valid" and body["signatures"][0]["trusted"] is True
 
@@ -83,7 +84,7 @@ def test_not_a_pdf_is_a_4xx_with_json(api, data, name):
 
 
 def test_real_jpeg_scan_is_refused(api):
-    response = post_file(api("clerk"), JPEG.read_bytes(), JPEG.name)
+    response = post_file(api("clerk"), scan_jpeg(), "nghi-dinh-28-2021-ND-CP-p1.jpg")
     assert response.status_code == 400 and response.get_json()["error"]["field"] == "file"
 
 
