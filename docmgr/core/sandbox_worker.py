@@ -1,0 +1,101 @@
+"""The worker side of ``docmgr.core.sandbox``: a fresh interpreter that runs one job at a
+time under the job's memory and CPU-time limits.
+
+Run as ``python -m docmgr.core.sandbox_worker``. Jobs arrive on stdin and answers leave
+on a private copy of stdout, each as an 8-byte length and a pickle; anything a library
+prints goes to stderr instead, so it can never corrupt an answer. The worker ends when
+stdin closes, which is also what happens when its parent dies.
+"""
+import math
+import os
+import pickle
+import resource
+import struct
+import sys
+
+HEADER = struct.Struct("!Q")
+# Answers: ("ok", result), ("error", exception), ("memory", message).
+OK, ERROR, MEMORY = "ok", "error", "memory"
+
+
+def read_exactly(fd: int, size: int) -> bytes:
+    """``size`` bytes from ``fd``, or EOFError if it closes first."""
+    chunks, missing = [], size
+    while missing:
+        chunk = os.read(fd, min(missing, 1 << 20))
+        if not chunk:
+            raise EOFError("closed")
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
+
+
+def write_message(fd: int, payload: bytes) -> None:
+    view = memoryview(HEADER.pack(len(payload)) + payload)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _limit(memory: int, cpu: float) -> None:
+    """Soft limits for the next job. Only soft ones: the hard limits stay unlimited so
+    that they can be raised again for the job after (an unprivileged process can never
+    raise a hard limit). RLIMIT_CPU counts the process's whole life, hence the offset;
+    crossing it sends SIGXCPU, whose default action ends the process."""
+    resource.setrlimit(resource.RLIMIT_AS, (memory, resource.RLIM_INFINITY))
+    resource.setrlimit(resource.RLIMIT_CPU,
+                       (math.ceil(_cpu_seconds() + cpu), resource.RLIM_INFINITY))
+
+
+def _unlimit() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    resource.setrlimit(resource.RLIMIT_CPU, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+
+def _answer(job: bytes) -> tuple[bytes, bool]:
+    """The pickled answer to one job, and whether this worker must retire after it."""
+    try:
+        function, args, kwargs, memory, cpu = pickle.loads(job)
+        _limit(memory, cpu)
+        try:
+            result = function(*args, **kwargs)
+        finally:
+            _unlimit()
+        return pickle.dumps((OK, result)), False
+    except MemoryError:
+        _unlimit()
+        # The heap may be fragmented or half-updated: a fresh worker takes the next job.
+        return pickle.dumps((MEMORY, "out of memory")), True
+    except Exception as exc:  # noqa: BLE001 - the caller decides what a job's error means
+        _unlimit()
+        try:
+            return pickle.dumps((ERROR, exc)), False
+        except Exception:  # noqa: BLE001 - an exception that cannot travel travels as text
+            return pickle.dumps((ERROR, RuntimeError(f"{type(exc).__name__}: {exc}"))), False
+
+
+def main() -> None:
+    # Library output (PDFium warnings, prints) must not land in the answer channel.
+    answers = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a killed job leaves no core file
+    while True:
+        try:
+            size = HEADER.unpack(read_exactly(0, HEADER.size))[0]
+            job = read_exactly(0, size)
+        except EOFError:
+            return
+        answer, retire = _answer(job)
+        del job
+        write_message(answers, answer)
+        if retire:
+            return
+
+
+if __name__ == "__main__":
+    main()
