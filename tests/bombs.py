@@ -58,3 +58,33 @@ def content_bomb_pdf(inflated_mib: int, *, dictionary: bytes = b"/Filter /FlateD
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
         stream_object(zeros_flate(inflated_mib) if data is None else data, dictionary))
+
+
+def zeros_lzw(cycles: int) -> bytes:
+    """LZWDecode data (EarlyChange 1) of about 7 MiB of zeros per cycle: the code for one
+    zero, then codes that each stand for the previous string and one more zero, until the
+    table is full (LZW's own bomb: about 1300:1); a clear code starts the next cycle."""
+    out, state = bytearray(), [0, 0]  # accumulated bits, how many
+
+    def put(code: int, width: int) -> None:
+        state[0] = (state[0] << width) | code
+        state[1] += width
+        while state[1] >= 8:
+            state[1] -= 8
+            out.append((state[0] >> state[1]) & 0xFF)
+            state[0] &= (1 << state[1]) - 1
+
+    width = 9
+    for _ in range(cycles):
+        put(256, width)  # clear: the table and the code width start again
+        width, size = 9, 258
+        put(0, width)
+        while size < 4096:
+            put(size, width)
+            size += 1
+            if size + 1 >= 1 << width and width < 12:
+                width += 1
+    put(257, width)
+    if state[1]:
+        out.append((state[0] << (8 - state[1])) & 0xFF)
+    return bytes(out)

@@ -26,10 +26,11 @@ from docmgr.core.storage import BlobStore
 
 MAX_PIXELS = 12_000_000
 
-# A page of a normal office document renders in 0.05-0.5 s of CPU and well under
-# 300 MiB (a 12-megapixel bitmap and its PNG); the worst real page seen (a 300 dpi
-# scan) took 0.6 s. A page over these is not worth a clerk's wait.
-PREVIEW_LIMITS = sandbox.Limits(memory=1 << 30, cpu=10, wall=30)
+# Measured (first page, 1000 px wide): every corpus PDF and generated office files
+# (300 dpi scans, a 1000-page document) render in at most 0.15 s of CPU and 160 MiB
+# of address space; the costliest page seen, a drawing of 200 000 random full-page
+# strokes, took 10.6 s. A bomb's content stream fills the address space in seconds.
+PREVIEW_LIMITS = sandbox.Limits(memory=1 << 30, cpu=20, wall=60)
 
 MSG_BUSY = "Máy chủ đang bận nên chưa tạo được bản xem trước; vui lòng tải lại sau ít phút."
 

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 
 from docmgr.core.sandbox_worker import ERROR, HEADER, MEMORY, write_message
@@ -61,8 +62,14 @@ class LimitExceeded(SandboxError):
     ``limit`` is "memory", "cpu" or "crash"."""
 
     def __init__(self, limit: str, detail: str = ""):
-        super().__init__(f"job exceeded its {limit} limit{': ' + detail if detail else ''}")
+        why = _WHY.get(limit, limit)
+        super().__init__(f"the job {why}{': ' + detail if detail else ''}")
         self.limit = limit
+
+
+_WHY = {"memory": "ran out of its memory limit", "cpu": "ran out of its CPU-time limit",
+        "crash": "killed its worker (PDFium aborts when an allocation fails under the "
+                 "memory limit)"}
 
 
 class TimedOut(SandboxError):
@@ -174,6 +181,7 @@ class Lane:
     def __init__(self, name: str, size: int):
         self.name, self.size = name, size
         self._reset()
+        _ALL_LANES.add(self)
 
     def _reset(self):
         self._pid = os.getpid()
@@ -200,7 +208,7 @@ class Lane:
 
     def _acquire(self, wait: float) -> _Worker:
         if self._pid != os.getpid():
-            self._reset()  # not reached after a fork (see _after_fork), but cheap to check
+            self._after_fork()  # done at fork already (register_at_fork); cheap to check
         deadline = time.monotonic() + wait
         with self._free:
             while True:
@@ -256,22 +264,23 @@ class Lane:
         self._reset()
 
 
+_ALL_LANES: "weakref.WeakSet[Lane]" = weakref.WeakSet()
+
 # Upload checks: what a clerk waits for when registering.
 CHECKS = Lane("checks", 2)
 # Page images for the browser.
 PREVIEWS = Lane("previews", 2)
 # The indexer's text extraction and OCR: nobody waits on it.
 BACKGROUND = Lane("background", 1)
-LANES = (CHECKS, PREVIEWS, BACKGROUND)
 
 
 def shutdown() -> None:
-    for lane in LANES:
+    for lane in list(_ALL_LANES):
         lane.shutdown()
 
 
 def _after_fork_in_child() -> None:
-    for lane in LANES:
+    for lane in list(_ALL_LANES):
         lane._after_fork()
 
 

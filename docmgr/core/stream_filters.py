@@ -89,11 +89,12 @@ class LZWDecoder(_Decoder):
                 self._bits &= (1 << self._count) - 1
                 if not self._code(code, out):
                     self.finished = True
+                    while len(out) > PIECE:
+                        yield _cut(out)
                     yield bytes(out)
                     return
             if len(out) >= PIECE:
-                yield bytes(out)
-                out = bytearray()
+                yield _cut(out)
         if out:
             yield bytes(out)
 
@@ -148,8 +149,7 @@ class RunLengthDecoder(_Decoder):
                 out += data[pos + 1:pos + 2] * (257 - length)
                 pos += 2
             if len(out) >= PIECE:
-                yield bytes(out)
-                out = bytearray()
+                yield _cut(out)
         self._carry = b"" if self.finished else data[pos:]
         if out:
             yield bytes(out)
@@ -193,6 +193,13 @@ class ASCII85Decoder(_Decoder):
             yield _a85(data[start:min(cut, start + PIECE)])
         if tail:
             yield tail
+
+
+def _cut(out: bytearray) -> bytes:
+    """The first PIECE bytes of ``out``, removed from it."""
+    piece = bytes(out[:PIECE])
+    del out[:PIECE]
+    return piece
 
 
 def _a85(data: bytes) -> bytes:
