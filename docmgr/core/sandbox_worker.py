@@ -41,19 +41,27 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _soft(kind: int, value: int) -> None:
+    """Sets only the soft limit, never above the hard one: the hard limits stay as the
+    process got them (unlimited, or what systemd or ulimit set) so that the soft ones can
+    be raised again for the next job; an unprivileged process can never raise a hard
+    limit."""
+    hard = resource.getrlimit(kind)[1]
+    if hard != resource.RLIM_INFINITY and (value == resource.RLIM_INFINITY or value > hard):
+        value = hard
+    resource.setrlimit(kind, (value, hard))
+
+
 def _limit(memory: int, cpu: float) -> None:
-    """Soft limits for the next job. Only soft ones: the hard limits stay unlimited so
-    that they can be raised again for the job after (an unprivileged process can never
-    raise a hard limit). RLIMIT_CPU counts the process's whole life, hence the offset;
-    crossing it sends SIGXCPU, whose default action ends the process."""
-    resource.setrlimit(resource.RLIMIT_AS, (memory, resource.RLIM_INFINITY))
-    resource.setrlimit(resource.RLIMIT_CPU,
-                       (math.ceil(_cpu_seconds() + cpu), resource.RLIM_INFINITY))
+    """Limits for the next job. RLIMIT_CPU counts the process's whole life, hence the
+    offset; crossing it sends SIGXCPU, whose default action ends the process."""
+    _soft(resource.RLIMIT_AS, memory)
+    _soft(resource.RLIMIT_CPU, math.ceil(_cpu_seconds() + cpu))
 
 
 def _unlimit() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-    resource.setrlimit(resource.RLIMIT_CPU, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    _soft(resource.RLIMIT_AS, resource.RLIM_INFINITY)
+    _soft(resource.RLIMIT_CPU, resource.RLIM_INFINITY)
 
 
 def _answer(job: bytes) -> tuple[bytes, bool]:
