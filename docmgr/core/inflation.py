@@ -9,7 +9,7 @@ never the bomb itself.
 The limits, and why (``python -m tests.bench.inflation``: every stream of the 131 PDFs
 of the shared corpus — LaTeX, LibreOffice, Word, Google Docs, ReportLab, scans, signed
 Công báo gazettes, PDF/A, hostile and damaged files — plus generated office files: a
-200-page LibreOffice document, a drawing of 200 000 strokes, a table of 100 000 rules,
+874-page LibreOffice document, a drawing of 200 000 strokes, a table of 100 000 rules,
 scanned A4 pages at 300 dpi, one of them blank):
 
 * ``MAX_RATIO``, 200:1. No real stream that is not an image reached 1 MiB decoded (the
@@ -27,9 +27,13 @@ scanned A4 pages at 300 dpi, one of them blank):
   beyond that declared size.
 * ``MAX_TOTAL``, 1 GiB for the whole file, which is what many small streams each under
   ``MIN_JUDGED`` (the only way past the ratio rule) run into. The largest total seen was
-  8.3 MiB (one Flate scan); an upload at the 50 MB limit made of Flate-compressed scans
+  19 MiB (the 874-page document), 8.3 MiB for one Flate scan; an upload at the 50 MB limit made of Flate-compressed scans
   (bilevel pages compress 10-20:1) could approach 750 MiB. Image codecs (JPEG, JBIG2,
   CCITT, JPEG 2000), in which most scans are stored, are not decoded and not counted.
+* ``MAX_OTHER``, 256 MiB for the streams that are not images (content, fonts, object
+  streams): readers decode those whole, pyHanko's pure-Python parser in the web process
+  included, where images are decoded row by row within their declared size. The most
+  seen was 19 MiB (the 874-page document); a whole embedded CJK font is about 20 MiB.
 
 Measuring costs constant memory (a few pieces of ``stream_filters.PIECE``) and at most
 ``MAX_TOTAL`` of decoding per reading of the file.
@@ -42,6 +46,7 @@ from docmgr.core import stream_filters
 MAX_RATIO = 200
 MIN_JUDGED = 4 << 20
 MAX_TOTAL = 1 << 30
+MAX_OTHER = 256 << 20
 
 # Encoded bytes handed to the decoders at a time: the ratio is judged per piece of output
 # against all input handed over so far, so smaller chunks judge a bomb sooner.
@@ -79,9 +84,10 @@ class Meter:
     """Measures the streams of one file, one after the other, against the limits."""
 
     def __init__(self, *, max_ratio: float = MAX_RATIO, min_judged: int = MIN_JUDGED,
-                 max_total: int = MAX_TOTAL):
-        self.max_ratio, self.min_judged, self.max_total = max_ratio, min_judged, max_total
-        self.total = 0
+                 max_total: int = MAX_TOTAL, max_other: int = MAX_OTHER):
+        self.max_ratio, self.min_judged = max_ratio, min_judged
+        self.max_total, self.max_other = max_total, max_other
+        self.total = self.other = 0  # decoded so far: all streams, streams not images
         self._known: dict[bytes, Measured] = {}
 
     def measure(self, stream: Stream) -> Measured:
@@ -89,10 +95,12 @@ class Meter:
         chain = stream_filters.decoders(stream.filters, stream.parameters)
         if not chain:
             return Measured(0, 0.0)
+        image = stream.allowance > 0
         key = self._key(stream) if stream.exact else None
         if key in self._known:
             found = self._known[key]
-            self._add(found.inflated, len(stream.body))
+            self._check_totals(found.inflated, image, len(stream.body))
+            self._count(found.inflated, image)
             return found
         floor = max(self.min_judged, stream.allowance)
         fed, inflated, peak = _Counter(stream.body), 0, 0.0
@@ -103,10 +111,8 @@ class Meter:
                 peak = max(peak, ratio)
                 if inflated > floor and ratio > self.max_ratio:
                     raise DecompressionBomb("ratio", encoded=fed.count, inflated=inflated)
-            if self.total + inflated > self.max_total:
-                raise DecompressionBomb("total", encoded=fed.count,
-                                        inflated=self.total + inflated)
-        self.total += inflated
+            self._check_totals(inflated, image, fed.count)
+        self._count(inflated, image)
         found = Measured(inflated, peak)
         if key is not None:
             self._known[key] = found
@@ -116,14 +122,20 @@ class Meter:
         """A meter for another reading of the same file (PDFium's rewrite of it): totals
         start again, streams already measured are not decoded again."""
         meter = Meter(max_ratio=self.max_ratio, min_judged=self.min_judged,
-                      max_total=self.max_total)
+                      max_total=self.max_total, max_other=self.max_other)
         meter._known = self._known
         return meter
 
-    def _add(self, inflated: int, encoded: int) -> None:
+    def _check_totals(self, inflated: int, image: bool, encoded: int) -> None:
         if self.total + inflated > self.max_total:
             raise DecompressionBomb("total", encoded=encoded, inflated=self.total + inflated)
+        if not image and self.other + inflated > self.max_other:
+            raise DecompressionBomb("total", encoded=encoded, inflated=self.other + inflated)
+
+    def _count(self, inflated: int, image: bool) -> None:
         self.total += inflated
+        if not image:
+            self.other += inflated
 
     @staticmethod
     def _key(stream: Stream) -> bytes:

@@ -111,6 +111,19 @@ def test_small_streams_are_not_judged_by_ratio_but_add_up():
     assert MAX_TOTAL >= 1 << 30  # Flate-compressed scans at the 50 MB upload limit fit
 
 
+def test_streams_that_are_not_images_have_a_smaller_budget():
+    meter = Meter(max_other=3 * MIN_JUDGED)
+    small = zeros_flate(MIN_JUDGED >> 20)
+    image = MIN_JUDGED + 4096
+    for copy in range(4):  # images do not count against it
+        measure(small + b" " * copy, meter=meter, allowance=image)
+    for copy in range(3):
+        measure(small + b"  " * copy, meter=meter)
+    with pytest.raises(DecompressionBomb):
+        measure(small, meter=meter)
+    assert meter.total == 7 * MIN_JUDGED
+
+
 def test_an_image_may_decode_to_its_declared_size_not_beyond():
     blank_page = zeros_flate(8)  # a blank A4 page scanned at 300 dpi in grey: 1000:1
     declared = (2480 + 1) * 3508  # width x height, one predictor byte per row
