@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from docmgr.core import sandbox
+from docmgr.core import sandbox, uploads
 from docmgr.core.errors import UploadRejected
 from tests.conftest import registration_form, upload
 from tests.core import sandbox_jobs as jobs
@@ -105,6 +105,21 @@ def test_registration_is_not_held_up_by_long_jobs(api, pdf_bytes, tmp_path):
             assert all(thread.is_alive() for thread in threads)  # still running
             for channel in channels:
                 channel.sendall(b"g")
+
+
+def test_a_check_that_finds_no_free_worker_answers_503(api, pdf_bytes, tmp_path, monkeypatch):
+    lane = sandbox.Lane("checks-busy", 1)
+    monkeypatch.setattr(sandbox, "CHECKS", lane)
+    monkeypatch.setattr(uploads, "CHECK_LIMITS", sandbox.Limits(memory=1 << 30, cpu=20,
+                                                                wall=0.5))
+    with listening(tmp_path) as (address, server), running(lane, jobs.hold, address):
+        channel = started(server)
+        r = api("clerk").post("/api/v1/incoming", data={**registration_form(),
+                                                        "file": upload(pdf_bytes)})
+        channel.close()
+    lane.shutdown()
+    assert r.status_code == 503
+    assert r.json["error"] == {"code": "busy", "message": uploads.MSG_BUSY, "field": "file"}
 
 
 @contextmanager
