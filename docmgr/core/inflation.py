@@ -27,9 +27,10 @@ scanned A4 pages at 300 dpi, one of them blank):
   beyond that declared size.
 * ``MAX_TOTAL``, 1 GiB for the whole file, which is what many small streams each under
   ``MIN_JUDGED`` (the only way past the ratio rule) run into. The largest total seen was
-  19 MiB (the 874-page document), 8.3 MiB for one Flate scan; an upload at the 50 MB limit made of Flate-compressed scans
-  (bilevel pages compress 10-20:1) could approach 750 MiB. Image codecs (JPEG, JBIG2,
-  CCITT, JPEG 2000), in which most scans are stored, are not decoded and not counted.
+  19 MiB (the 874-page document), 8.3 MiB for one Flate scan; an upload at the 50 MB
+  limit made of Flate-compressed scans (bilevel pages compress 10-20:1) could approach
+  750 MiB. Image codecs (JPEG, JBIG2, CCITT, JPEG 2000), in which most scans are
+  stored, are not decoded and not counted.
 * ``MAX_OTHER``, 256 MiB for the streams that are not images (content, fonts, object
   streams): readers decode those whole, pyHanko's pure-Python parser in the web process
   included, where images are decoded row by row within their declared size. The most

@@ -34,7 +34,14 @@ import time
 import weakref
 from dataclasses import dataclass
 
-from docmgr.core.sandbox_worker import ERROR, HEADER, MEMORY, write_message
+from docmgr.core.sandbox_worker import (
+    ERROR,
+    HEADER,
+    MEMORY,
+    PROTOCOL,
+    TAKEN,
+    write_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +88,10 @@ class Unavailable(SandboxError):
     """No worker could be started, or none became free in time."""
 
 
+class _NotStarted(Exception):
+    """The worker was gone before it read the job."""
+
+
 class _Worker:
     def __init__(self):
         # The worker imports what the parent can import, whatever the current directory.
@@ -89,8 +100,8 @@ class _Worker:
                # tesseract (run by OCR jobs) otherwise starts a thread per core.
                "OMP_THREAD_LIMIT": os.environ.get("OMP_THREAD_LIMIT", "1")}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "docmgr.core.sandbox_worker"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, env=env, close_fds=True)
+            [sys.executable, "-m", "docmgr.core.sandbox_worker", PROTOCOL],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True)
         self.jobs = 0
 
     def call(self, function, args, kwargs, limits: Limits) -> tuple[str, object]:
@@ -99,10 +110,15 @@ class _Worker:
         deadline = time.monotonic() + limits.wall
         try:
             write_message(self.process.stdin.fileno(), payload)
-        except OSError as exc:  # the worker is gone before it started the job
-            raise self._death("could not hand it the job") from exc
+        except OSError as exc:
+            raise _NotStarted(str(exc)) from exc
         del payload
         self.jobs += 1
+        try:
+            if self._read(1, deadline) != TAKEN:
+                raise EOFError
+        except EOFError:
+            raise _NotStarted("the worker ended before it read the job") from None
         try:
             size = HEADER.unpack(self._read(HEADER.size, deadline))[0]
             if size > MAX_ANSWER:
@@ -138,7 +154,7 @@ class _Worker:
             code = self.process.returncode
         if code == -signal.SIGXCPU:
             return LimitExceeded("cpu")
-        if code == -signal.SIGKILL:  # not ours (we raise TimedOut): the kernel's OOM killer
+        if code == -signal.SIGKILL:  # during a job, not ours: the kernel's OOM killer
             return LimitExceeded("memory", "killed")
         # PDFium aborts (SIGTRAP, SIGABRT, SIGSEGV) when an allocation fails under
         # RLIMIT_AS; a plain crash on a broken file would recur just the same.
@@ -194,13 +210,21 @@ class Lane:
         """``function(*args, **kwargs)`` in a worker of this lane; its own exceptions are
         raised here, LimitExceeded / TimedOut / Unavailable when it gives no answer.
         Waits at most ``limits.wall`` for a free worker, then as long again for the job."""
-        worker = self._acquire(limits.wall)
-        try:
-            kind, value = worker.call(function, args, kwargs, limits)
-        except BaseException:
-            # Interrupted mid-job (or dead): its next answer could be this job's.
-            self._discard(worker)
-            raise
+        for attempt in (1, 2):
+            worker = self._acquire(limits.wall)
+            try:
+                kind, value = worker.call(function, args, kwargs, limits)
+                break
+            except _NotStarted as exc:
+                # An idle worker died (killed from outside, say): the job never ran, so
+                # it says nothing about the job; one fresh worker is tried.
+                self._discard(worker)
+                if attempt == 2:
+                    raise Unavailable(f"no {self.name} worker took the job: {exc}") from exc
+            except BaseException:
+                # Interrupted mid-job (or dead): its next answer could be this job's.
+                self._discard(worker)
+                raise
         self._release(worker)
         if kind == ERROR:
             raise value

@@ -1,8 +1,9 @@
 """The worker side of ``docmgr.core.sandbox``: a fresh interpreter that runs one job at a
 time under the job's memory and CPU-time limits.
 
-Run as ``python -m docmgr.core.sandbox_worker``. Jobs arrive on stdin and answers leave
-on a private copy of stdout, each as an 8-byte length and a pickle; anything a library
+Run as ``python -m docmgr.core.sandbox_worker PROTOCOL``. Jobs arrive on stdin and answers leave
+on a private copy of stdout, each as an 8-byte length and a pickle (an answer is
+preceded by one byte, ``TAKEN``, sent when the job has been read); anything a library
 prints goes to stderr instead, so it can never corrupt an answer. The worker ends when
 stdin closes, which is also what happens when its parent dies.
 """
@@ -13,7 +14,14 @@ import resource
 import struct
 import sys
 
+# Changes whenever the messages below change. A web process still running old code after
+# a deploy would otherwise start workers from the new files and misread their answers;
+# a worker started for another protocol exits at once instead.
+PROTOCOL = "2"
 HEADER = struct.Struct("!Q")
+# Written as soon as a job has been read: a worker that dies before it did not die of
+# the job.
+TAKEN = b"\x01"
 # Answers: ("ok", result), ("error", exception), ("memory", message).
 OK, ERROR, MEMORY = "ok", "error", "memory"
 
@@ -89,6 +97,8 @@ def _answer(job: bytes) -> tuple[bytes, bool]:
 
 
 def main() -> None:
+    if sys.argv[1:] != [PROTOCOL]:
+        sys.exit(f"sandbox worker protocol {PROTOCOL}, asked for {sys.argv[1:]}")
     # Library output (PDFium warnings, prints) must not land in the answer channel.
     answers = os.dup(1)
     os.dup2(2, 1)
@@ -100,6 +110,7 @@ def main() -> None:
             job = read_exactly(0, size)
         except EOFError:
             return
+        os.write(answers, TAKEN)
         answer, retire = _answer(job)
         del job
         write_message(answers, answer)

@@ -11,6 +11,7 @@ demo1234). ``--pid`` is the web process: its resident memory is sampled every 20
 directly, bypassing the check, to measure its preview and its indexing.
 """
 import argparse
+import hashlib
 import http.cookiejar
 import json
 import re
@@ -20,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from datetime import date
 from pathlib import Path
 
 from docmgr.demo import sample_pdf
@@ -100,7 +102,7 @@ def _status_kb(pid: int, field: str) -> int:
         text = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return 0
-    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
+    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.MULTILINE)
     return int(match[1]) if match else 0
 
 
@@ -150,13 +152,12 @@ def while_running(client: Client, job) -> tuple[object, list[float]]:
 def bypass_register(data_dir: str, pdf: bytes) -> int:
     """Stores ``pdf`` as an incoming document without the upload check (as if the check
     had let it through), through the server's own database and blob store."""
+    from sqlalchemy import select
+
     from docmgr import create_app
     from docmgr.core import auth as accounts
     from docmgr.core.uploads import CheckedPdf
     from docmgr.inbound import operations as inbound
-    import hashlib
-    from datetime import date
-    from sqlalchemy import select
 
     app = create_app({"DATA_DIR": data_dir, "INDEXER": "worker"})
     services = app.extensions["docmgr"]
@@ -198,7 +199,7 @@ def main(argv=None):
         sampler = RssSampler(args.pid)
         sampler.start()
         (status, data, took), during = while_running(
-            client, lambda: client.register(pdf, f"{uuid.uuid4().hex[:6]}/BOM"))
+            client, lambda pdf=pdf: client.register(pdf, f"{uuid.uuid4().hex[:6]}/BOM"))
         print(f"  upload: HTTP {status} in {took:.2f} s: {data[:160].decode(errors='replace')}")
         print(f"  registrations meanwhile: {summary(during)}")
         doc_id = json.loads(data)["id"] if status == 201 else None
@@ -207,7 +208,8 @@ def main(argv=None):
             print(f"  stored directly, bypassing the check: incoming {doc_id}")
         if doc_id is not None:
             (status, body, took), during = while_running(
-                client, lambda: client.request("GET", f"/incoming/{doc_id}/pages/1.png"))
+                client, lambda doc_id=doc_id: client.request("GET",
+                                                             f"/incoming/{doc_id}/pages/1.png"))
             print(f"  preview: HTTP {status} in {took:.2f} s ({len(body)} bytes)")
             print(f"  registrations meanwhile: {summary(during)}")
             status, body, took = client.request("GET", f"/incoming/{doc_id}")

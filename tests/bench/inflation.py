@@ -25,7 +25,8 @@ from tests.bombs import pdf_with_objects, stream_object
 from tests.conftest import CORPUS
 
 FOLDERS = ("pdf/normal", "pdf/vn", "pdf/pdfa", "pdf/hostile", "pdf/malformed", "signed")
-UNLIMITED = dict(max_ratio=float("inf"), min_judged=1 << 20, max_total=float("inf"))
+UNLIMITED = {"max_ratio": float("inf"), "min_judged": 1 << 20, "max_total": float("inf"),
+             "max_other": float("inf")}
 
 
 @dataclass

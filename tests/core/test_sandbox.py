@@ -2,6 +2,7 @@
 limit ends its worker (and only it), the next job gets a fresh one, lanes do not wait for
 each other, and a forked process (a gunicorn worker) starts its own workers."""
 import os
+import signal
 import socket
 import threading
 from contextlib import contextmanager
@@ -55,9 +56,8 @@ def test_a_job_over_its_cpu_limit_is_killed_and_replaced(lane):
 
 
 def test_a_job_past_its_wall_time_is_killed(lane, tmp_path):
-    with listening(tmp_path) as (address, server):
-        with pytest.raises(sandbox.TimedOut):
-            lane.run(sandbox.Limits(memory=512 << 20, cpu=5, wall=0.5), jobs.hold, address)
+    with listening(tmp_path) as (address, _), pytest.raises(sandbox.TimedOut):
+        lane.run(sandbox.Limits(memory=512 << 20, cpu=5, wall=0.5), jobs.hold, address)
     assert lane.run(LIMITS, jobs.allocate, 10) == 10
 
 
@@ -94,17 +94,16 @@ def test_a_forked_process_starts_its_own_workers(lane):
 def test_registration_is_not_held_up_by_long_jobs(api, pdf_bytes, tmp_path):
     """Every preview worker and one upload-check worker are busy with jobs that end only
     when the test says so; a clerk's registration still goes through meanwhile."""
-    holders = [(sandbox.PREVIEWS, 1), (sandbox.PREVIEWS, 2), (sandbox.CHECKS, 3),
-               (sandbox.BACKGROUND, 4)]
-    with listening(tmp_path) as (address, server):
-        with running_all([(lane, jobs.hold, address) for lane, _ in holders]) as threads:
-            channels = [started(server) for _ in holders]
-            r = api("clerk").post("/api/v1/incoming", data={**registration_form(),
-                                                            "file": upload(pdf_bytes)})
-            assert r.status_code == 201, r.json
-            assert all(thread.is_alive() for thread in threads)  # still running
-            for channel in channels:
-                channel.sendall(b"g")
+    holders = [sandbox.PREVIEWS, sandbox.PREVIEWS, sandbox.CHECKS, sandbox.BACKGROUND]
+    with listening(tmp_path) as (address, server), running_all(
+            [(lane, jobs.hold, address) for lane in holders]) as threads:
+        channels = [started(server) for _ in holders]
+        r = api("clerk").post("/api/v1/incoming", data={**registration_form(),
+                                                        "file": upload(pdf_bytes)})
+        assert r.status_code == 201, r.json
+        assert all(thread.is_alive() for thread in threads)  # still running
+        for channel in channels:
+            channel.sendall(b"g")
 
 
 def test_a_check_that_finds_no_free_worker_answers_503(api, pdf_bytes, tmp_path, monkeypatch):
@@ -163,3 +162,9 @@ def _run_quietly(lane, function, *args):
         lane.run(sandbox.Limits(memory=512 << 20, cpu=30, wall=60), function, *args)
     except sandbox.SandboxError:
         pass
+
+
+def test_an_idle_worker_killed_from_outside_is_replaced_without_failing_the_job(lane):
+    pid = lane.run(LIMITS, jobs.worker_pid)
+    os.kill(pid, signal.SIGKILL)
+    assert lane.run(LIMITS, jobs.worker_pid) not in (pid, os.getpid())
