@@ -135,6 +135,8 @@ def _page_text(document: pdfium.PdfDocument, index: int) -> str | None:
     """The raw text layer of one page, or None if PDFium cannot read the page."""
     try:
         page = document[index]
+    except MemoryError:
+        raise  # the worker's memory limit: the file is over it, not the page unreadable
     except Exception:  # noqa: BLE001 - a page PDFium cannot load is a missing page
         return None
     try:
@@ -143,6 +145,8 @@ def _page_text(document: pdfium.PdfDocument, index: int) -> str | None:
             return textpage.get_text_range()
         finally:
             textpage.close()
+    except MemoryError:
+        raise
     except Exception:  # noqa: BLE001 - nor is one whose text it cannot read
         return None
     finally:
