@@ -10,6 +10,9 @@ from docmgr.core.uploads import CheckedPdf
 from docmgr.db import Base, UTCDateTime, utcnow
 
 
+OVER_LIMIT_NOTICE = "Không tạo được bản xem trước: tệp vượt giới hạn xử lý."
+
+
 class StoredFile(Base):
     """One immutable file (a blob) with what we know about it."""
     __tablename__ = "stored_files"
@@ -23,6 +26,14 @@ class StoredFile(Base):
     has_signatures: Mapped[bool] = mapped_column(Boolean, default=False)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at = mapped_column(UTCDateTime, default=utcnow)
+    # Set when rendering or reading the file crossed a worker's memory or CPU limit
+    # ("memory", "cpu", "crash"): it is not previewed, read or OCR'd again.
+    over_limit: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+    @property
+    def preview_notice(self) -> str | None:
+        """Why the document page shows no preview of this file (None: it shows one)."""
+        return OVER_LIMIT_NOTICE if self.over_limit else None
 
 
 class DocumentColumns:

@@ -3,6 +3,7 @@
 Each error carries a machine-readable ``code``, a Vietnamese ``message`` for the
 person who caused it, an optional ``field`` and the HTTP status that fits.
 """
+import functools
 
 
 class DomainError(Exception):
@@ -21,6 +22,12 @@ class DomainError(Exception):
         if code:
             self.code = code
         self.extra = extra
+
+    def __reduce__(self):
+        # Errors raised in a sandboxed worker (docmgr.core.sandbox) travel back pickled;
+        # the default would rebuild them from the message alone, losing field and extras.
+        return functools.partial(type(self), field=self.field, code=self.code,
+                                 **self.extra), (self.message,)
 
     def to_dict(self) -> dict:
         body = {"code": self.code, "message": self.message}
@@ -57,3 +64,10 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+class ServiceBusy(DomainError):
+    """The work could not be done now (every worker busy, or too slow on a loaded
+    machine); the same request may succeed later."""
+    status = 503
+    code = "busy"

@@ -4,6 +4,13 @@ The bytes are never changed: signed originals must stay byte-identical, so
 everything here only reads. Rejections are ``UploadRejected`` (or
 ``UploadTooLarge``) with a Vietnamese message for the uploader and a short
 machine-readable ``reason``.
+
+Reading a PDF's structure means parsing hostile input with PDFium and decoding
+its streams, so ``inspect`` runs in a sandboxed worker (``docmgr.core.sandbox``)
+with memory, CPU and wall-time limits: a file that defeats the checks below can
+cost the worker its life, never the web process. Every stream is measured
+(``docmgr.core.inflation``) before PDFium parses anything, because PDFium
+decodes object streams while it loads a file.
 """
 import hashlib
 import re
@@ -13,12 +20,20 @@ import magic
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from docmgr.core.errors import UploadRejected, UploadTooLarge
-from docmgr.core.pdfium import LOCK as PDFIUM_LOCK
+from docmgr.core import inflation, sandbox
+from docmgr.core.errors import ServiceBusy, UploadRejected, UploadTooLarge
+from docmgr.core.pdf_syntax import Name, Objects, stream_dictionary
 
 # A0 at about 400 dpi. The JBIG2 "bomb" declares 100 000 x 100 000 pixels; a
 # real scan is far below this, while decoding above it costs gigabytes.
 MAX_IMAGE_PIXELS = 1 << 28
+
+# The check of a 50 MB upload (the largest allowed: 44 Flate-compressed scanned
+# pages) took 1.2 s of CPU and 280 MiB of address space; a file whose streams decode
+# to the whole 1 GiB inflation budget took 2.3 s. Wall time is many times the CPU
+# time so that a busy machine alone does not refuse files (on 2 shared cores at a
+# load of 6, the 50 MB check took 7.4 s).
+CHECK_LIMITS = sandbox.Limits(memory=1 << 30, cpu=20, wall=60)
 
 _ACTIVE_CONTENT = {b"JavaScript": "javascript", b"JS": "javascript", b"Launch": "launch"}
 
@@ -31,6 +46,20 @@ _LENGTH = re.compile(rb"/Length\s+(\d+)(\s+\d+\s+R)?")
 _IMAGE = re.compile(rb"/Subtype\s*/Image\b")
 _WIDTH = re.compile(rb"/Width\s+(\d+)")
 _HEIGHT = re.compile(rb"/Height\s+(\d+)")
+# Filters named in a stream dictionary too damaged to parse, in the order written.
+_FILTER_NAMES = re.compile(rb"/(FlateDecode|Fl|LZWDecode|LZW|ASCII85Decode|A85|ASCIIHexDecode"
+                           rb"|AHx|RunLengthDecode|RL)(?![A-Za-z0-9])")
+# Colour components per pixel by colour space (at most 4 for anything else we meet,
+# DeviceN counted by its colourants).
+_COMPONENTS = {"DeviceGray": 1, "G": 1, "CalGray": 1, "Indexed": 1, "I": 1,
+               "Separation": 1, "DeviceRGB": 3, "RGB": 3, "CalRGB": 3, "Lab": 3,
+               "DeviceCMYK": 4, "CMYK": 4}
+
+MSG_BOMB = ("Tệp PDF chứa dữ liệu nén bất thường: khi giải nén sẽ vượt quá giới hạn xử lý "
+            "(có thể là “bom giải nén”), nên không được chấp nhận.")
+MSG_OVER_LIMIT = ("Tệp PDF cần quá nhiều bộ nhớ hoặc thời gian để kiểm tra, vượt quá giới hạn "
+                  "xử lý, nên không được chấp nhận.")
+MSG_BUSY = "Máy chủ đang bận nên chưa kiểm tra được tệp; vui lòng gửi lại sau ít phút."
 
 
 @dataclass(frozen=True)
@@ -56,15 +85,33 @@ def check_pdf(data: bytes, *, max_bytes: int) -> CheckedPdf:
                                           and b"%PDF-" in data[:1024]):
         raise _rejected(f"Tệp không phải PDF (nhận diện được: {mime}).", "not_pdf")
 
-    page_count, doc_js, normalised = _open(data)
-    if page_count < 1:
-        raise _no_pages()
+    try:
+        page_count, has_signatures = sandbox.CHECKS.run(CHECK_LIMITS, inspect, data)
+    except sandbox.LimitExceeded as exc:
+        raise _rejected(MSG_OVER_LIMIT, "processing_limit") from exc
+    except (sandbox.TimedOut, sandbox.Unavailable) as exc:
+        raise ServiceBusy(MSG_BUSY, field="file") from exc
+    return CheckedPdf(data=data, page_count=page_count,
+                      sha256=hashlib.sha256(data).hexdigest(),
+                      has_signatures=has_signatures)
 
-    # The raw bytes show objects other readers may recover but PDFium ignores;
-    # PDFium's own re-serialisation shows what object streams and encryption
-    # hide from a byte scan.
-    names, pixels = _scan(data, read_streams=False)
-    more_names, more_pixels = _scan(normalised, read_streams=True)
+
+def inspect(data: bytes) -> tuple[int, bool]:
+    """Page count and whether the file carries signatures; UploadRejected if it must be
+    refused. Runs in a sandbox worker (PDFium is used without a lock there)."""
+    meter = inflation.Meter()
+    try:
+        # The raw bytes show objects other readers may recover but PDFium ignores;
+        # PDFium's own re-serialisation shows what object streams and encryption
+        # hide from a byte scan. Streams identical in both are decoded once.
+        names, pixels = _scan(data, read_streams=False, meter=meter)
+        page_count, doc_js, normalised = _open(data)
+        if page_count < 1:
+            raise _no_pages()
+        more_names, more_pixels = _scan(normalised, read_streams=True,
+                                        meter=meter.next_pass())
+    except inflation.DecompressionBomb as exc:
+        raise _rejected(MSG_BOMB, "decompression_bomb") from exc
     names |= more_names
     pixels = max(pixels, more_pixels)
 
@@ -77,10 +124,7 @@ def check_pdf(data: bytes, *, max_bytes: int) -> CheckedPdf:
     if pixels > MAX_IMAGE_PIXELS:
         raise _rejected("Tệp PDF chứa hình ảnh có kích thước bất thường, có thể gây quá tải "
                         "nên không được chấp nhận.", "oversized_image")
-
-    return CheckedPdf(data=data, page_count=page_count,
-                      sha256=hashlib.sha256(data).hexdigest(),
-                      has_signatures=b"ByteRange" in names)
+    return page_count, b"ByteRange" in names
 
 
 class _Sink(bytearray):
@@ -95,29 +139,30 @@ class _Sink(bytearray):
 def _open(data: bytes) -> tuple[int, int, bytearray]:
     """Page count, document-level JavaScript count and PDFium's rewrite of the
     file: decrypted, object streams expanded, names in canonical form."""
-    with PDFIUM_LOCK:
-        # PDFium keeps its last error across calls and does not set one when it
-        # refuses a document for lacking a page tree. Opening a file that does
-        # not exist leaves FPDF_ERR_FILE, which a load from memory never sets,
-        # so that code after a failed load means "no page tree".
-        pdfium_c.FPDF_LoadDocument(b"", None)
-        try:
-            doc = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError as exc:
-            raise _open_error(exc) from exc
-        except Exception as exc:
-            raise _corrupt() from exc
-        try:
-            page_count = len(doc)
-            doc_js = pdfium_c.FPDFDoc_GetJavaScriptActionCount(doc.raw)
-            copy = _Sink()
-            # Without this copy the content scan would be blind to encrypted and
-            # compressed objects, so a file PDFium cannot write is refused.
-            doc.save(copy, flags=pdfium_c.FPDF_REMOVE_SECURITY)
-        except Exception as exc:
-            raise _corrupt() from exc
-        finally:
-            doc.close()
+    # PDFium keeps its last error across calls and does not set one when it
+    # refuses a document for lacking a page tree. Opening a file that does
+    # not exist leaves FPDF_ERR_FILE, which a load from memory never sets,
+    # so that code after a failed load means "no page tree".
+    pdfium_c.FPDF_LoadDocument(b"", None)
+    try:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise _open_error(exc) from exc
+    except Exception as exc:
+        raise _corrupt() from exc
+    try:
+        page_count = len(doc)
+        doc_js = pdfium_c.FPDFDoc_GetJavaScriptActionCount(doc.raw)
+        copy = _Sink()
+        # Without this copy the content scan would be blind to encrypted and
+        # compressed objects, so a file PDFium cannot write is refused.
+        doc.save(copy, flags=pdfium_c.FPDF_REMOVE_SECURITY)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise _corrupt() from exc
+    finally:
+        doc.close()
     return page_count, doc_js, copy
 
 
@@ -133,50 +178,134 @@ def _open_error(exc: pdfium.PdfiumError) -> UploadRejected:
     return _corrupt()
 
 
-def _scan(buf: bytes | bytearray, *, read_streams: bool) -> tuple[set[bytes], int]:
-    """Names used outside stream data, and the largest declared image size.
+def _scan(buf: bytes | bytearray, *, read_streams: bool,
+          meter: inflation.Meter) -> tuple[set[bytes], int]:
+    """Names used outside stream data, and the largest declared image size; every
+    stream is measured by ``meter`` (DecompressionBomb past its limits).
 
-    Stream data is skipped because compressed bytes often spell "/JS" by
-    chance. Stream bodies are only read when ``buf`` is PDFium's decrypted
-    copy; in the raw file they may be encrypted noise. Offsets instead of
+    Stream data is skipped when looking for names because compressed bytes
+    often spell "/JS" by chance. Stream bodies are only read for JBIG2 headers
+    when ``buf`` is PDFium's decrypted copy; in the raw file they may be
+    encrypted noise (which simply does not decode). Offsets instead of
     slices keep memory flat on large files.
     """
     names: set[bytes] = set()
     pixels = 0
     view = memoryview(buf)
-    for text_start, dict_start, text_end, body_start, body_end in _split_streams(buf):
-        names.update(_NAMES.findall(buf, text_start, text_end))
-        if body_start == body_end:
+    objects = Objects(buf)
+    for span in _split_streams(buf, objects):
+        names.update(_NAMES.findall(buf, span.text_start, span.text_end))
+        if span.body_start == span.body_end:
             continue
-        if _IMAGE.search(buf, dict_start, text_end):
-            width = _WIDTH.search(buf, dict_start, text_end)
-            height = _HEIGHT.search(buf, dict_start, text_end)
-            if width and height:
-                pixels = max(pixels, _number(width) * _number(height))
-        if read_streams and buf.find(b"/JBIG2Decode", dict_start, text_end) >= 0:
-            pixels = max(pixels, _jbig2_page_pixels(view[body_start:body_end]))
+        width, height, allowance = _image_size(buf, span, objects)
+        pixels = max(pixels, width * height)
+        if read_streams and buf.find(b"/JBIG2Decode", span.dict_start, span.text_end) >= 0:
+            pixels = max(pixels, _jbig2_page_pixels(view[span.body_start:span.body_end]))
+        filters, parameters = _filters(buf, span, objects)
+        meter.measure(inflation.Stream(view[span.body_start:span.body_end], filters,
+                                       parameters, allowance=allowance, exact=span.exact))
     return names, pixels
 
 
-def _split_streams(buf: bytes | bytearray):
-    """Yields offsets (text start, stream dictionary start, text end, body
-    start, body end); the text after the last stream comes with an empty body."""
+@dataclass(frozen=True)
+class _Span:
+    """Where one stream lies: the text before it (from the end of the previous
+    stream), its dictionary (parsed when possible) and its body."""
+    text_start: int
+    dict_start: int
+    text_end: int
+    body_start: int
+    body_end: int
+    exact: bool = False  # the body is exactly /Length long, followed by endstream
+    info: dict | None = None
+
+
+def _split_streams(buf: bytes | bytearray, objects: Objects):
+    """Every stream, then the text after the last one (with an empty body)."""
     pos = 0
     while match := _STREAM.search(buf, pos):
         dict_start = max(pos, buf.rfind(b"obj", pos, match.start()))
-        start, end = match.end(), -1
-        length = _LENGTH.search(buf, dict_start, match.start())
-        if length and not length[2]:
-            end = start + _number(length)
-            if not buf[end:end + 20].lstrip().startswith(b"endstream"):
+        info = stream_dictionary(buf, dict_start, match.start())
+        start, end, exact = match.end(), -1, False
+        length = _length(buf, dict_start, match.start(), info, objects)
+        if length is not None:
+            end = start + length
+            exact = buf[end:end + 20].lstrip().startswith(b"endstream")
+            if not exact:
                 end = -1
         if end < 0:
+            # Like PDFium, take the first "endstream" when /Length cannot be trusted.
             end = buf.find(b"endstream", start)
             if end < 0:
                 end = len(buf)
-        yield pos, dict_start, match.start(), start, end
+        yield _Span(pos, dict_start, match.start(), start, end, exact, info)
         pos = end
-    yield pos, pos, len(buf), len(buf), len(buf)
+    yield _Span(pos, pos, len(buf), len(buf), len(buf))
+
+
+def _length(buf, dict_start: int, dict_end: int, info: dict | None,
+            objects: Objects) -> int | None:
+    if info is not None:
+        length = objects.resolve(info.get("Length"))
+        return length if isinstance(length, int) and length >= 0 else None
+    match = _LENGTH.search(buf, dict_start, dict_end)
+    return _number(match) if match and not match[2] else None
+
+
+def _filters(buf, span: _Span, objects: Objects) -> tuple[list[str], list]:
+    """The stream's filter names and their /DecodeParms, in decoding order."""
+    if span.info is None:
+        return [m[1].decode() for m in _FILTER_NAMES.finditer(
+            buf, span.dict_start, span.text_end)], []
+    filters = objects.resolve(span.info.get("Filter"))
+    filters = filters if isinstance(filters, list) else [filters] if filters else []
+    filters = [objects.resolve(name) for name in filters]
+    # A name that is no name stops decoding where a reader would stop too.
+    filters = [name if isinstance(name, Name) else "?" for name in filters]
+    parameters = objects.resolve(span.info.get("DecodeParms", span.info.get("DP")))
+    parameters = parameters if isinstance(parameters, list) else [parameters]
+    return filters, [objects.resolve(entry) for entry in parameters]
+
+
+def _image_size(buf, span: _Span, objects: Objects) -> tuple[int, int, int]:
+    """Declared width and height of an image stream and the most its data can decode
+    to (0, 0, 0 for any other stream)."""
+    info = span.info
+    if info is None:
+        if not _IMAGE.search(buf, span.dict_start, span.text_end):
+            return 0, 0, 0
+        width = _WIDTH.search(buf, span.dict_start, span.text_end)
+        height = _HEIGHT.search(buf, span.dict_start, span.text_end)
+        if not (width and height):
+            return 0, 0, 0
+        width, height = _number(width), _number(height)
+        return width, height, _image_bytes(width, height, 4, 16)
+    if info.get("Subtype") != "Image":
+        return 0, 0, 0
+    width, height = objects.resolve(info.get("Width")), objects.resolve(info.get("Height"))
+    if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
+        return 0, 0, 0
+    if info.get("ImageMask") is True:
+        return width, height, _image_bytes(width, height, 1, 1)
+    bits = objects.resolve(info.get("BitsPerComponent"))
+    bits = bits if isinstance(bits, int) and 1 <= bits <= 16 else 16
+    return width, height, _image_bytes(width, height, _components(info, objects), bits)
+
+
+def _components(info: dict, objects: Objects) -> int:
+    space = objects.resolve(info.get("ColorSpace"))
+    if isinstance(space, list) and space:
+        family = objects.resolve(space[0])
+        if family == "DeviceN" and len(space) > 1:
+            colourants = objects.resolve(space[1])
+            return len(colourants) if isinstance(colourants, list) and colourants else 4
+        space = family
+    return _COMPONENTS.get(space, 4) if isinstance(space, str) else 4
+
+
+def _image_bytes(width: int, height: int, components: int, bits: int) -> int:
+    # One more byte per row: the tag byte of PNG predictors.
+    return ((width * components * bits + 7) // 8 + 1) * height
 
 
 def _number(match: re.Match) -> int:

@@ -7,7 +7,7 @@ from flask import Response, current_app, request, send_file
 
 from docmgr.core import convert
 from docmgr.core.errors import ValidationFailed
-from docmgr.core.previews import marked_page_png, page_png
+from docmgr.core.previews import guard_limits, marked_page_png, page_png
 from docmgr.core.transaction import close_session, session  # noqa: F401  (for the slices)
 from docmgr.core.uploads import CheckedPdf, check_pdf
 from docmgr.core.values import parse_int
@@ -98,13 +98,14 @@ def pdf_response(stored, *, download: bool = False):
 def page_image_response(stored, number: int, marks=None):
     """A preview image of one page, rendered once and cached; with ``marks`` (words found
     by a search), rendered with them highlighted and not cached."""
-    if marks is not None:
-        body = marked_page_png(blobs(), stored.sha256, number,
-                               current_app.config["PREVIEW_WIDTH_PX"], marks)
-        return Response(body, mimetype="image/png",
-                        headers={"Cache-Control": "private, max-age=3600"})
-    path = page_png(blobs(), services().data_dir / "cache" / "previews", stored.sha256,
-                    number, current_app.config["PREVIEW_WIDTH_PX"])
+    with guard_limits(services().db, stored):
+        if marks is not None:
+            body = marked_page_png(blobs(), stored.sha256, number,
+                                   current_app.config["PREVIEW_WIDTH_PX"], marks)
+            return Response(body, mimetype="image/png",
+                            headers={"Cache-Control": "private, max-age=3600"})
+        path = page_png(blobs(), services().data_dir / "cache" / "previews", stored.sha256,
+                        number, current_app.config["PREVIEW_WIDTH_PX"])
     response = send_file(path, mimetype="image/png", max_age=86400)
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response

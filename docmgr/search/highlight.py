@@ -6,6 +6,7 @@ offsets in the original and the accented words themselves are marked. Bodies are
 piece by piece and only until enough snippets are found: a 200-page law costs no more
 than its first pages when the words appear early.
 """
+import functools
 import re
 
 from markupsafe import Markup, escape
@@ -50,9 +51,10 @@ def _marked(text: str, spans: list[tuple[int, int]], start: int, end: int) -> Ma
 
 def marks_for(query: str | None):
     """For the page preview opened from a search: a function giving the spans of the
-    query's words in a page's text, or None when there is nothing to mark."""
+    query's words in a page's text, or None when there is nothing to mark. A partial,
+    not a closure: the preview is drawn in a worker process, where it is sent pickled."""
     terms = analysis.parse((query or "")[:200]).folded_terms()
-    return (lambda text: _spans(text, terms)) if terms else None
+    return functools.partial(_spans, terms=terms) if terms else None
 
 
 def whole(text: str, terms: set[str]) -> Markup:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, or_, select
 
-from docmgr.core import outbox
+from docmgr.core import outbox, processing
 from docmgr.core.documents import StoredFile
 from docmgr.core.storage import BlobStore
 from docmgr.db import Database
@@ -122,23 +122,37 @@ class Indexer:
     # --- text -----------------------------------------------------------------------------
 
     @staticmethod
-    def _known_texts(session, sources) -> tuple[dict[int, str], dict[int, str]]:
-        """Texts already kept, and {file id: sha256} of the files never read."""
+    def _known_texts(session, sources) -> tuple[dict[int, str], dict[int, tuple]]:
+        """Texts already kept, and {file id: (sha256, over_limit)} of the files never
+        read."""
         file_ids = {source.file_id for source in sources if source.file_id}
         bodies = projection.texts(session, file_ids)
         unread_ids = file_ids - set(bodies)
-        unread = dict(session.execute(select(StoredFile.id, StoredFile.sha256).where(
-            StoredFile.id.in_(unread_ids))).all()) if unread_ids else {}
+        unread = {row.id: (row.sha256, row.over_limit) for row in session.execute(
+            select(StoredFile.id, StoredFile.sha256, StoredFile.over_limit).where(
+                StoredFile.id.in_(unread_ids)))} if unread_ids else {}
         return bodies, unread
 
-    def _extract(self, unread: dict[int, str]) -> dict:
+    def _extract(self, unread: dict[int, tuple]) -> dict:
+        """The text of each file, read in a sandboxed worker. A file over the limits is
+        marked and kept with no text (its documents are indexed by their metadata and it
+        is never read again); one that cannot be read now is left for a later run."""
         found = {}
-        for file_id, sha256 in unread.items():
+        for file_id, (sha256, over_limit) in unread.items():
+            if over_limit:
+                found[file_id] = text.ExtractedText(pages=[], missing=[])
+                continue
             try:
-                found[file_id] = text.extract(self.blobs.get(sha256))
+                found[file_id] = text.extract(self.blobs.path(sha256))
+            except text.TextOverLimit as exc:
+                log.warning("file %s exceeds the processing limits: %s", file_id, exc)
+                processing.mark_over_limit(self.db, file_id, exc.limit)
+                found[file_id] = text.ExtractedText(pages=[], missing=[])
             except (text.TextUnreadable, FileNotFoundError) as exc:
                 log.warning("no text for file %s: %s", file_id, exc)
                 found[file_id] = text.ExtractedText(pages=[], missing=[])
+            except text.TextDeferred as exc:
+                log.warning("text of file %s not read now: %s", file_id, exc)
         return found
 
     @staticmethod
@@ -165,7 +179,7 @@ class Indexer:
             stored = session.get(StoredFile, file_id)
             kept = session.get(FileText, file_id)
             missing = list(kept.missing_pages) if kept is not None else []
-            sha256 = stored.sha256 if stored is not None else None
+            sha256 = stored.sha256 if stored is not None and not stored.over_limit else None
         if not missing or sha256 is None:
             with self.db.transaction() as session:
                 outbox.done(session, [row_id])
@@ -173,8 +187,17 @@ class Indexer:
         if not text.ocr_available(self.ocr_lang):
             return False
         try:
-            found = text.ocr_pages(self.blobs.get(sha256), missing, lang=self.ocr_lang)
-        except (text.OcrFailed, OSError) as exc:
+            found = text.ocr_pages(self.blobs.path(sha256), missing, lang=self.ocr_lang)
+        except text.TextOverLimit as exc:
+            log.warning("file %s exceeds the processing limits: %s", file_id, exc)
+            processing.mark_over_limit(self.db, file_id, exc.limit)
+            with self.db.transaction() as session:
+                session.get(FileText, file_id).missing_pages = []
+                outbox.done(session, [row_id])
+            stats.failed += 1
+            stats.errors.append(str(exc))
+            return True
+        except (text.OcrFailed, text.TextUnreadable, text.TextDeferred, OSError) as exc:
             with self.db.transaction() as session:
                 outbox.failed(session, [row_id], str(exc))
             stats.failed += 1

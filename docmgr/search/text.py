@@ -7,9 +7,11 @@ binary, Vietnamese model ``tesseract-ocr-vie``) and fills them in with ``merge``
 slow (about a second per page) and must never run in a web request.
 
 Nothing here writes to the PDF: it is only opened for reading, the text goes to the
-database. Every PDFium call holds ``docmgr.core.pdfium.LOCK`` (PDFium is not
-thread-safe); the lock is taken per page, and never while tesseract runs, so previews
-rendered by web requests are not held up by a long document.
+database. PDFium and tesseract run in sandboxed workers of the background lane
+(``docmgr.core.sandbox``), never in the calling process: a file that needs more memory
+or CPU time than the limits below raises ``TextOverLimit`` (it will do so every time:
+mark the file), a busy machine ``TextDeferred`` (try again later). Each worker is
+single-threaded, so PDFium needs no lock there, and previews never wait for the indexer.
 
 Debian packages needed for OCR: ``tesseract-ocr`` and ``tesseract-ocr-vie``.
 """
@@ -25,8 +27,8 @@ from dataclasses import dataclass, field
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from docmgr.core import sandbox
 from docmgr.core.catalogue import fix_lookalikes
-from docmgr.core.pdfium import LOCK
 
 # The tesseract executable: a name looked up on PATH, or a path (tests replace it).
 TESSERACT = "tesseract"
@@ -39,9 +41,33 @@ MAX_OCR_PIXELS = 40_000_000
 PSM = "3"
 LANG = re.compile(r"^[A-Za-z0-9_]+(?:\+[A-Za-z0-9_]+)*$")
 
+# Reading the text layer of an 874-page LibreOffice document took 2.7 s of CPU and
+# 111 MiB of address space; a bomb's content stream fills the address space in seconds.
+EXTRACT_LIMITS = sandbox.Limits(memory=1 << 30, cpu=60, wall=240)
+# One page for OCR: rendering it (at most MAX_OCR_PIXELS in grey, 40 MB) and tesseract,
+# which inherits the address-space limit (its Vietnamese model needs about 300 MiB) but
+# keeps its own CPU clock; its own ``timeout`` bounds it, the wall time adds a margin.
+OCR_MEMORY = 2 << 30
+OCR_CPU = 30
+OCR_WALL_MARGIN = 60
+
 
 class TextUnreadable(Exception):
     """The PDF cannot be opened at all (corrupt, not a PDF, password-protected)."""
+
+
+class TextOverLimit(TextUnreadable):
+    """Reading the file crossed a worker's memory or CPU limit, or crashed it: it will do
+    so again, so the file should be marked and left alone. ``limit`` says which."""
+
+    def __init__(self, message: str, limit: str):
+        super().__init__(message)
+        self.limit = limit
+
+
+class TextDeferred(Exception):
+    """Not done now: every worker was busy, or the machine too slow for the wall-time
+    limit. The same call may succeed later."""
 
 
 class OcrFailed(Exception):
@@ -77,10 +103,26 @@ def _letters(text: str) -> int:
     return sum(1 for char in text if char.isalpha())
 
 
-def _open(pdf: bytes) -> pdfium.PdfDocument:
-    """Open under the caller's LOCK; TextUnreadable if PDFium refuses the file."""
+def _isolated(limits: sandbox.Limits, function, *args, **kwargs):
     try:
-        return pdfium.PdfDocument(bytes(pdf))
+        return sandbox.BACKGROUND.run(limits, function, *args, **kwargs)
+    except sandbox.LimitExceeded as exc:
+        raise TextOverLimit(f"The PDF exceeds the processing limits ({exc}).",
+                            exc.limit) from exc
+    except (sandbox.TimedOut, sandbox.Unavailable) as exc:
+        raise TextDeferred(str(exc)) from exc
+
+
+def _source(pdf: bytes | str | os.PathLike) -> bytes | str:
+    """What a worker opens: the bytes, or better the path of a stored blob (not copied
+    through a pipe)."""
+    return bytes(pdf) if isinstance(pdf, (bytes, bytearray, memoryview)) else os.fspath(pdf)
+
+
+def _open(pdf: bytes | str) -> pdfium.PdfDocument:
+    """TextUnreadable if PDFium refuses the file."""
+    try:
+        return pdfium.PdfDocument(pdf)
     except pdfium.PdfiumError as exc:
         if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
             raise TextUnreadable("The PDF is encrypted; its text cannot be read.") from exc
@@ -91,35 +133,42 @@ def _open(pdf: bytes) -> pdfium.PdfDocument:
 
 def _page_text(document: pdfium.PdfDocument, index: int) -> str | None:
     """The raw text layer of one page, or None if PDFium cannot read the page."""
-    with LOCK:
-        try:
-            page = document[index]
-        except Exception:  # noqa: BLE001 - a page PDFium cannot load is a missing page
-            return None
-        try:
-            textpage = page.get_textpage()
-            try:
-                return textpage.get_text_range()
-            finally:
-                textpage.close()
-        except Exception:  # noqa: BLE001 - nor is one whose text it cannot read
-            return None
-        finally:
-            page.close()
-
-
-def extract(pdf: bytes) -> ExtractedText:
-    """The text layer of every page, tidied; pages with no real text are ``missing``.
-
-    Raises TextUnreadable if the file cannot be opened; a page that cannot be read
-    counts as missing (its text is "")."""
-    with LOCK:
-        document = _open(pdf)
     try:
-        with LOCK:
-            count = len(document)
+        page = document[index]
+    except MemoryError:
+        raise  # the worker's memory limit: the file is over it, not the page unreadable
+    except Exception:  # noqa: BLE001 - a page PDFium cannot load is a missing page
+        return None
+    try:
+        textpage = page.get_textpage()
+        try:
+            return textpage.get_text_range()
+        finally:
+            textpage.close()
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - nor is one whose text it cannot read
+        return None
+    finally:
+        page.close()
+
+
+def extract(pdf: bytes | str | os.PathLike) -> ExtractedText:
+    """The text layer of every page, tidied; pages with no real text are ``missing``.
+    ``pdf`` is the file's bytes or its path.
+
+    Raises TextUnreadable if the file cannot be opened (TextOverLimit if it needs more
+    than EXTRACT_LIMITS), TextDeferred if it cannot be read now; a page that cannot be
+    read counts as missing (its text is "")."""
+    return _isolated(EXTRACT_LIMITS, extract_here, _source(pdf))
+
+
+def extract_here(pdf: bytes | str) -> ExtractedText:
+    """``extract`` in the calling process: for sandbox workers only."""
+    document = _open(pdf)
+    try:
         result = ExtractedText()
-        for index in range(count):
+        for index in range(len(document)):
             raw = _page_text(document, index)
             text = tidy(raw) if raw else ""
             result.pages.append(text)
@@ -127,8 +176,7 @@ def extract(pdf: bytes) -> ExtractedText:
                 result.missing.append(index)
         return result
     finally:
-        with LOCK:
-            document.close()
+        document.close()
 
 
 @functools.lru_cache(maxsize=16)
@@ -162,24 +210,23 @@ def ocr_available(lang: str = "vie") -> bool:
 
 def _render(document: pdfium.PdfDocument, index: int, dpi: int) -> bytes:
     """Page ``index`` as a grayscale PGM image at ``dpi`` (capped at MAX_OCR_PIXELS)."""
-    with LOCK:
-        page = document[index]
+    page = document[index]
+    try:
+        width, height = page.get_size()
+        scale = dpi / 72
+        area = max(width * height, 1)
+        if area * scale * scale > MAX_OCR_PIXELS:
+            scale = (MAX_OCR_PIXELS / area) ** 0.5
+        bitmap = page.render(scale=scale, grayscale=True, may_draw_forms=True)
         try:
-            width, height = page.get_size()
-            scale = dpi / 72
-            area = max(width * height, 1)
-            if area * scale * scale > MAX_OCR_PIXELS:
-                scale = (MAX_OCR_PIXELS / area) ** 0.5
-            bitmap = page.render(scale=scale, grayscale=True, may_draw_forms=True)
-            try:
-                image = bitmap.to_pil()  # shares the bitmap's memory: encode before close
-                buffer = io.BytesIO()
-                image.save(buffer, format="PPM")  # an "L" image is written as binary PGM
-                return buffer.getvalue()
-            finally:
-                bitmap.close()
+            image = bitmap.to_pil()  # shares the bitmap's memory: encode before close
+            buffer = io.BytesIO()
+            image.save(buffer, format="PPM")  # an "L" image is written as binary PGM
+            return buffer.getvalue()
         finally:
-            page.close()
+            bitmap.close()
+    finally:
+        page.close()
 
 
 def _tesseract(executable: str, image: bytes, *, lang: str, dpi: int, timeout: float,
@@ -201,14 +248,14 @@ def _tesseract(executable: str, image: bytes, *, lang: str, dpi: int, timeout: f
     return tidy(done.stdout.decode("utf-8", "replace"))
 
 
-def ocr_pages(pdf: bytes, pages: list[int], *, lang: str = "vie", dpi: int = 300,
-              timeout: float = 120) -> dict[int, str]:
+def ocr_pages(pdf: bytes | str | os.PathLike, pages: list[int], *, lang: str = "vie",
+              dpi: int = 300, timeout: float = 120) -> dict[int, str]:
     """OCR the given 0-based pages: {page: tidied NFC text}. For the worker only.
 
     Each page is rendered in grayscale at ``dpi`` and read by ``tesseract -l lang``;
     ``timeout`` is in seconds per page. Raises OcrFailed if tesseract or the language is
     missing, a page cannot be rendered, or tesseract fails or times out; TextUnreadable if
-    the PDF cannot be opened."""
+    the PDF cannot be opened (TextOverLimit past the limits), TextDeferred if not now."""
     if not LANG.match(lang or ""):
         raise OcrFailed(f"Invalid OCR language {lang!r} (expected e.g. 'vie' or 'vie+eng').")
     if dpi <= 0:
@@ -223,28 +270,35 @@ def ocr_pages(pdf: bytes, pages: list[int], *, lang: str = "vie", dpi: int = 300
                         + ".")
     if not pages:
         return {}
-    with LOCK:
-        document = _open(pdf)
+    source = _source(pdf)
+    limits = sandbox.Limits(memory=OCR_MEMORY, cpu=OCR_CPU, wall=timeout + OCR_WALL_MARGIN)
+    # One job per page: the wall-time limit stays per page, as tesseract's timeout is.
+    return {index: _isolated(limits, ocr_page_here, source, index, executable=executable,
+                             lang=lang, dpi=dpi, timeout=timeout)
+            for index in pages}
+
+
+def ocr_page_here(pdf: bytes | str, index: int, *, executable: str, lang: str, dpi: int,
+                  timeout: float) -> str:
+    """One page of ``ocr_pages`` in the calling process: for sandbox workers only."""
+    document = _open(pdf)
+    try:
         count = len(document)
+        if not 0 <= index < count:
+            raise OcrFailed(f"Page {index + 1} does not exist (the PDF has {count}).")
         try:
             document.init_forms()  # so a signature's appearance (number, seal) is drawn
         except Exception:  # noqa: BLE001, S110 - without form fields the page still renders
             pass
-    try:
-        result: dict[int, str] = {}
-        for index in pages:
-            if not 0 <= index < count:
-                raise OcrFailed(f"Page {index + 1} does not exist (the PDF has {count}).")
-            try:
-                image = _render(document, index, dpi)
-            except Exception as exc:
-                raise OcrFailed(f"Page {index + 1} cannot be rendered for OCR: {exc}") from exc
-            result[index] = _tesseract(executable, image, lang=lang, dpi=dpi,
-                                       timeout=timeout, page=index)
-        return result
+        try:
+            image = _render(document, index, dpi)
+        except MemoryError:
+            raise
+        except Exception as exc:
+            raise OcrFailed(f"Page {index + 1} cannot be rendered for OCR: {exc}") from exc
     finally:
-        with LOCK:
-            document.close()
+        document.close()
+    return _tesseract(executable, image, lang=lang, dpi=dpi, timeout=timeout, page=index)
 
 
 def merge(pages: list[str], ocr: dict[int, str]) -> list[str]:
