@@ -36,7 +36,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     clock.configure(settings.timezone)
 
     app = Flask("docmgr")  # the package: its templates/ and static/ are the app's
-    app.config.update(settings.as_flask_config())  # views not yet converted still read these
+    # A read-only copy for whatever inspects app.config; docmgr itself reads the typed settings.
+    app.config.update(settings.as_flask_config())
     app.config.update(
         MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024,  # + form fields
         SESSION_COOKIE_HTTPONLY=True,

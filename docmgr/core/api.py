@@ -20,7 +20,7 @@ from docmgr.core.auth import (
     user_for_token,
 )
 from docmgr.core.errors import DomainError, Forbidden
-from docmgr.core.web import int_arg, page_args, session
+from docmgr.core.web import int_arg, page_args, session, settings
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -122,13 +122,13 @@ def json_body() -> dict:
 @api.post("/auth/token")
 def create_token():
     body = json_body()
-    cfg = current_app.config
+    cfg = settings()
     # A refusal (LoginRefused, 401) keeps the failure count: see core/transaction.py.
     user = authenticate(session(), str(body.get("username", "")),
                         str(body.get("password", "")),
-                        max_failures=cfg["LOGIN_MAX_FAILURES"],
-                        lock_minutes=cfg["LOGIN_LOCK_MINUTES"])
-    token = issue_token(session(), user, cfg["TOKEN_TTL_DAYS"])
+                        max_failures=cfg.login_max_failures,
+                        lock_minutes=cfg.login_lock_minutes)
+    token = issue_token(session(), user, cfg.token_ttl_days)
     audit.record(session(), "auth.token_issued", actor=user)
     return jsonify({"token": token}), 200
 

@@ -5,7 +5,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -19,7 +18,7 @@ from docmgr.core import audit
 from docmgr.core.auth import Role, authenticate
 from docmgr.core.forms import LoginForm
 from docmgr.core.transaction import after_commit, flash_after_commit, on_refusal, show_again
-from docmgr.core.web import page_args, session
+from docmgr.core.web import page_args, session, settings
 
 bp = Blueprint("core", __name__, template_folder="templates")
 
@@ -61,10 +60,10 @@ def login():
     form = LoginForm()
     if not form.validate_on_submit():
         return _login_page(form)
-    cfg = current_app.config
+    cfg = settings()
     user = authenticate(session(), form.username.data, form.password.data,
-                        max_failures=cfg["LOGIN_MAX_FAILURES"],
-                        lock_minutes=cfg["LOGIN_LOCK_MINUTES"])
+                        max_failures=cfg.login_max_failures,
+                        lock_minutes=cfg.login_lock_minutes)
     audit.record(session(), "auth.login", actor=user, ip=request.remote_addr)
     # Signed in only once the audit event is stored.
     remember = form.remember.data

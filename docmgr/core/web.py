@@ -17,6 +17,11 @@ def services():
     return current_app.extensions["docmgr"]
 
 
+def settings():
+    """The typed settings of the application serving this request."""
+    return services().settings
+
+
 def blobs():
     return services().blobs
 
@@ -55,7 +60,7 @@ def int_arg(args, name: str, default: int | None = None) -> int | None:
 
 
 def upload_limit() -> int:
-    return current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    return settings().max_upload_mb * 1024 * 1024
 
 
 def read_upload_bytes(field: str = "file") -> tuple[bytes, str]:
@@ -101,11 +106,11 @@ def page_image_response(stored, number: int, marks=None):
     with guard_limits(services().db, stored):
         if marks is not None:
             body = marked_page_png(blobs(), stored.sha256, number,
-                                   current_app.config["PREVIEW_WIDTH_PX"], marks)
+                                   settings().preview_width_px, marks)
             return Response(body, mimetype="image/png",
                             headers={"Cache-Control": "private, max-age=3600"})
         path = page_png(blobs(), services().data_dir / "cache" / "previews", stored.sha256,
-                        number, current_app.config["PREVIEW_WIDTH_PX"])
+                        number, settings().preview_width_px)
     response = send_file(path, mimetype="image/png", max_age=86400)
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response

@@ -1,10 +1,10 @@
 """/api/v1/signatures/validate: check the signatures of an uploaded PDF (API.md "Signatures")."""
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 
 from docmgr.core.api import roles
 from docmgr.core.auth import Role
 from docmgr.core.errors import UploadRejected, UploadTooLarge
-from docmgr.core.web import read_upload_bytes, upload_limit
+from docmgr.core.web import read_upload_bytes, settings, upload_limit
 from docmgr.signing.context import trust_store
 from docmgr.signing.validation import validate_pdf
 
@@ -25,7 +25,7 @@ def read_pdf_for_validation(field: str = "file") -> tuple[bytes, str]:
     if not data:
         raise UploadRejected("Tệp rỗng.", field=field, reason="empty")
     if len(data) > max_bytes:
-        raise UploadTooLarge(f"Tệp vượt quá giới hạn {current_app.config['MAX_UPLOAD_MB']} MB.",
+        raise UploadTooLarge(f"Tệp vượt quá giới hạn {settings().max_upload_mb} MB.",
                              field=field, max_bytes=max_bytes)
     if b"%PDF-" not in data[:1024]:
         raise UploadRejected("Tệp không phải PDF.", field=field, reason="not_pdf")

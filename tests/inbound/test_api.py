@@ -112,8 +112,8 @@ def test_missing_file_is_refused(api, db):
     assert r.status_code == 400 and r.json["error"]["field"] == "file"
 
 
-def test_oversize_upload_is_refused(app, api, db, pdf_bytes):
-    app.config["MAX_UPLOAD_MB"] = 1
+@pytest.mark.parametrize("app_config", [{"MAX_UPLOAD_MB": 1}])
+def test_oversize_upload_is_refused(api, db, pdf_bytes):
     big = pdf_bytes + b"%" + b"0" * (1024 * 1024 + 10)
     r = register(api, big)
     assert r.status_code == 413

@@ -97,8 +97,8 @@ def test_missing_file_and_broken_pdf(api):
     assert "không kiểm tra được chữ ký" in response.get_json()["error"]["message"]
 
 
-def test_too_large(app, api):
-    app.config["MAX_UPLOAD_MB"] = 1
+@pytest.mark.parametrize("app_config", [{"MAX_UPLOAD_MB": 1}])
+def test_too_large(api):
     response = post_file(api("clerk"), b"%PDF-1.7\n" + b"0" * (1024 * 1024 + 10))
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "upload_too_large"
