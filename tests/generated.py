@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import random
-from functools import lru_cache
+from functools import cache
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
@@ -51,7 +51,7 @@ DECREE_PAGE = [
 DECREE_WORDS = ["28/2021", "nghi dinh", "chinh phu", "doi tac cong tu", "bo tai chinh"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def scan_image() -> Image.Image:
     """The decree page as a grey 200-dpi A4 scan (a copy: callers may change it)."""
     rng = random.Random(28_2021)
@@ -79,7 +79,7 @@ def scan_image() -> Image.Image:
     return ImageChops.add(page, grain, 1.0, -128)
 
 
-@lru_cache(maxsize=None)
+@cache
 def scan_jpeg() -> bytes:
     """The scan as a scanner's JPEG file."""
     out = io.BytesIO()
@@ -87,7 +87,7 @@ def scan_jpeg() -> bytes:
     return out.getvalue()
 
 
-@lru_cache(maxsize=None)
+@cache
 def scan_pdf() -> bytes:
     """A one-page PDF holding only the scan: no text layer, like a scanner's."""
     out = io.BytesIO()

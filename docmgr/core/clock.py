@@ -5,7 +5,7 @@ The zone is the ``TIMEZONE`` setting, handed over by the application factory thr
 operations, the CLI and scripts get the same local dates with or without an app context.
 One office runs in one zone: the last application created in a process sets it.
 """
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
@@ -23,7 +23,7 @@ def zone() -> ZoneInfo:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def local(moment: datetime) -> datetime:

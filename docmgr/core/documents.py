@@ -9,7 +9,6 @@ from docmgr.core.storage import BlobStore
 from docmgr.core.uploads import CheckedPdf
 from docmgr.db import Base, UTCDateTime, utcnow
 
-
 OVER_LIMIT_NOTICE = "Không tạo được bản xem trước: tệp vượt giới hạn xử lý."
 
 

@@ -344,7 +344,7 @@ def _jbig2_page_pixels(stream: memoryview) -> int:
 def _sniff(data: bytes) -> str:
     try:
         return magic.from_buffer(data[:8192], mime=True) or "application/octet-stream"
-    except Exception:
+    except Exception:  # noqa: BLE001 — libmagic's failures vary by build; PDFium decides next
         return "application/octet-stream"
 
 

@@ -32,8 +32,9 @@ import tempfile
 import time
 import zlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import (
@@ -111,8 +112,8 @@ def _encode(kind: str, value):
     if kind == "datetime":
         # SQLite hands back naive values; our UTCDateTime always stored them in UTC.
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat()
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat()
     if kind == "date":
         return value.isoformat()
     if kind == "bytes":
@@ -169,7 +170,7 @@ def create_backup(db, blobs, data_dir: Path, output: Path, *, progress=None) -> 
                 "bản sao lưu không được tạo. Hãy kiểm tra thư mục blobs trước.")
         manifest = {
             "format": FORMAT, "version": VERSION,
-            "created_at": datetime.now(timezone.utc).isoformat(),
+            "created_at": datetime.now(UTC).isoformat(),
             "alembic_revision": snapshot["revision"], "database": snapshot["database"],
             "table_order": [name for name, _ in snapshot["tables"]],
             "tables": dict(snapshot["tables"]),
@@ -359,7 +360,7 @@ def verify_archive(path: Path) -> dict:
             for name, member in _members(tar, manifest):
                 digest = hashlib.sha256()
                 handle = tar.extractfile(member)
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                for chunk in iter(partial(handle.read, 1 << 20), b""):
                     digest.update(chunk)
                 if digest.hexdigest() != expected[name]:
                     raise BackupError(f"Bản sao lưu bị hỏng: {name} không khớp mã SHA-256 ghi "
@@ -489,7 +490,7 @@ def _script_directory(cfg):
 def _known_revision(script, revision: str) -> bool:
     try:
         return script.get_revision(revision) is not None
-    except Exception:  # alembic raises several kinds for an unknown id
+    except Exception:  # noqa: BLE001 — alembic raises several kinds for an unknown id
         return False
 
 

@@ -74,7 +74,7 @@ def metadata_xml(dossier: Dossier, org: Organization, owner: User, rows: list[op
     _add(root, "DocTotal", len(rows))
     _add(root, "PageTotal", sum(entry.file.page_count if entry.file else 0 for entry in rows))
     documents = ET.SubElement(root, "Documents")
-    for position, (entry, name) in enumerate(zip(rows, names), start=1):
+    for position, (entry, name) in enumerate(zip(rows, names, strict=True), start=1):
         doc = entry.doc
         incoming = entry.kind == "incoming"
         element = ET.SubElement(documents, "Document", {"Sequence": str(position),
@@ -116,7 +116,7 @@ def build(session, blobs: BlobStore, actor: User, dossier_id: int):
     names = [file_name(position, entry) for position, entry in enumerate(rows, start=1)]
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     with zipfile.ZipFile(out, "w") as archive:
-        for entry, name in zip(rows, names):
+        for entry, name in zip(rows, names, strict=True):
             if entry.file is not None:
                 # PDFs are compressed already; stored as they are, byte for byte.
                 archive.write(blobs.path(entry.file.sha256), name, zipfile.ZIP_STORED)

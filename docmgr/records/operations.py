@@ -13,7 +13,7 @@ Who may do what:
 """
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -207,7 +207,7 @@ def document_counts(session, dossier_ids: list[int]) -> dict[int, int]:
 
 # --- the documents of a hồ sơ ----------------------------------------------------------------
 
-_LAST = datetime.max.replace(tzinfo=timezone.utc)
+_LAST = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass

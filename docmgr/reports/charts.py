@@ -193,7 +193,7 @@ def line_chart(title: str, labels: list[str], series: list[Series], *,
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{style["colour"]}" '
                      f'stroke-width="2.2" stroke-dasharray="{style["dash"]}"/>')
-        for (x, y), value in zip(coords, one.values):
+        for (x, y), value in zip(coords, one.values, strict=True):
             parts.append(_marker(style, x, y))
             if with_numbers:
                 dy = -7 if index % 2 == 0 else 15  # one series above its points, one below

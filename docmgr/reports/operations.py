@@ -175,8 +175,11 @@ def _main_handlers():
     one correlated subquery per document, so PostgreSQL may hash them for a long period.
     """
     to_unit, to_person = aliased(Assignment), aliased(Assignment)
-    main = (lambda a, target: and_(a.document_id == IncomingDocument.id, a.active,
-                                   a.role == AssignmentRole.MAIN, target.is_not(None)))
+
+    def main(a, target):
+        return and_(a.document_id == IncomingDocument.id, a.active,
+                    a.role == AssignmentRole.MAIN, target.is_not(None))
+
     return to_unit, to_person, main(to_unit, to_unit.unit_id), main(to_person,
                                                                    to_person.user_id)
 
@@ -268,7 +271,7 @@ class Report:
 
 
 def _blank(key: str, label: str, **extra) -> dict:
-    return {"key": key, "label": label, **{name: 0 for name in COUNTS}, **extra}
+    return {"key": key, "label": label, **dict.fromkeys(COUNTS, 0), **extra}
 
 
 def _finish(row: dict) -> dict:

@@ -1,8 +1,9 @@
 """Private keys kept only encrypted under a key derived from the holder's PIN.
 
 scrypt (memory-hard; N=2^14, r=8 → 16 MiB, ~70 ms here: the "interactive" parameters
-of scrypt's paper) derives an AES-256-GCM key from the PIN and a random salt; the GCM tag tells a wrong PIN apart without storing
-anything about the PIN. The decrypted key exists only for one signing call.
+of scrypt's paper) derives an AES-256-GCM key from the PIN and a random salt; the GCM tag
+tells a wrong PIN apart without storing anything about the PIN. The decrypted key exists
+only for one signing call.
 """
 import hashlib
 import os

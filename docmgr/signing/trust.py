@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
 
 from asn1crypto import pem, x509
 from pyhanko.sign.validation.settings import KeyUsageConstraints
@@ -36,7 +36,7 @@ def parse_certificates(data: bytes, source: str = "<bytes>") -> list[x509.Certif
         else:
             certs = [x509.Certificate.load(data)]
         for cert in certs:
-            cert.native  # parse fully now: a broken file fails here, not mid-validation
+            _ = cert.native  # parse fully now: a broken file fails here, not mid-validation
     except Exception as exc:
         raise ValueError(f"Không đọc được chứng thư số trong {source}: {exc}") from exc
     if not certs:
@@ -92,14 +92,14 @@ class TrustStore:
 
     @classmethod
     def from_files(cls, paths: Iterable[str | os.PathLike],
-                   intermediates: Iterable[str | os.PathLike] = ()) -> "TrustStore":
+                   intermediates: Iterable[str | os.PathLike] = ()) -> TrustStore:
         """Every certificate in ``paths`` becomes a trust anchor; ``intermediates`` only help
         build chains. PEM (one or more certificates per file) or DER."""
         return cls(roots=[c for p in paths for c in _cached_load(Path(p))],
                    intermediates=[c for p in intermediates for c in _cached_load(Path(p))])
 
     @classmethod
-    def for_app(cls, config, data_dir: str | os.PathLike | None = None) -> "TrustStore":
+    def for_app(cls, config, data_dir: str | os.PathLike | None = None) -> TrustStore:
         """The built-in test CA (``<DATA_DIR>/pki``) when it exists, plus every file listed
         in the ``TRUST_ROOTS`` setting (a list, or paths separated by ``os.pathsep``)."""
         pki = Path(data_dir or config.get("DATA_DIR") or ".") / "pki"

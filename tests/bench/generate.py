@@ -44,7 +44,7 @@ import tempfile
 import time
 from bisect import bisect
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
 from types import SimpleNamespace
@@ -158,7 +158,7 @@ class Table:
 
     def __init__(self, writer: Writer, name: str, columns: list[str]):
         self.writer, self.name, self.columns = writer, name, list(columns)
-        sample = {c: None for c in columns}
+        sample = dict.fromkeys(columns)
         names = writer._complete(name, [sample])
         self.extra = tuple(sample[n] for n in names if n not in columns)
         self.all_columns = self.columns + [n for n in names if n not in columns]
@@ -177,7 +177,7 @@ class Table:
         self.count += len(rows)
         if self.writer.sqlite:
             self.writer.conn.execute(Base.metadata.tables[self.name].insert(),
-                                     [dict(zip(self.all_columns, r)) for r in rows])
+                                     [dict(zip(self.all_columns, r, strict=True)) for r in rows])
             return
         from psycopg.types.json import Json
         cols = ", ".join(f'"{c}"' for c in self.all_columns)
@@ -309,7 +309,7 @@ def _real_blobs(data_dir: Path) -> tuple[dict, dict, dict]:
 
 
 def create_office(writer: Writer, data_dir: Path, rng: random.Random) -> Office:
-    moment = datetime.now(timezone.utc)
+    moment = datetime.now(UTC)
     writer.write("organizations", [{"id": 1, "code": ORG[0], "name": ORG[1], "abbr": ORG[2],
                                     "place": ORG[3], "created_at": moment}])
     units = {abbr: i for i, (abbr, _, _, _) in enumerate(UNITS, start=1)}
@@ -415,7 +415,7 @@ def _moments(rng: random.Random, day: date, count: int, now_local: datetime) -> 
                       opening.replace(hour=0, minute=1))
         opening = min(opening, closing - timedelta(minutes=1))
     span = (closing - opening).total_seconds()
-    return sorted((opening + timedelta(seconds=rng.random() * span)).astimezone(timezone.utc)
+    return sorted((opening + timedelta(seconds=rng.random() * span)).astimezone(UTC)
                   for _ in range(count))
 
 
@@ -432,7 +432,7 @@ def generate(writer: Writer, office: Office, plan: Plan) -> dict:
     """Write the documents day by day, chronologically, in chunks of ~CHUNK documents."""
     rng = random.Random(plan.seed)
     subjects = Subjects(random.Random(plan.seed + 1))
-    now_utc = datetime.now(timezone.utc)
+    now_utc = datetime.now(UTC)
     now_local = now_utc.astimezone(ZONE)
     today = now_local.date()
     start = date(today.year - plan.years + 1, 1, 1)
@@ -597,7 +597,7 @@ def generate(writer: Writer, office: Office, plan: Plan) -> dict:
                             done = t2 + (limit - t2) * rng.random() if limit > t2 else t2
                         else:
                             done = t2 + timedelta(days=0.2 + rng.random() * 12)
-                        completed_at = min(done.astimezone(timezone.utc), now_utc)
+                        completed_at = min(done.astimezone(UTC), now_utc)
                         updated_at = completed_at
             if deadline is not None and completed_at is None and deadline < today:
                 stats["overdue_open"] += 1

@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -178,7 +178,7 @@ def weighted(rng: random.Random, pairs):
     """rng.choices over (value, weight) pairs, with the cumulative weights computed once."""
     table = _CUMULATIVE.get(id(pairs))
     if table is None:
-        values, weights = zip(*pairs)
+        values, weights = zip(*pairs, strict=True)
         table = _CUMULATIVE[id(pairs)] = (values, list(itertools.accumulate(weights)), pairs)
     return rng.choices(table[0], cum_weights=table[1])[0]
 
@@ -304,7 +304,7 @@ class Writer:
             # integrity is checked in one pass per foreign key by check_integrity() instead.
             try:
                 self.conn.execute("SET session_replication_role = replica")
-            except Exception:  # not a superuser: keep the per-row checks
+            except Exception:  # noqa: BLE001 — not a superuser: keep the per-row checks
                 self.conn.rollback()
 
     def _columns(self, table: str) -> list[str]:
@@ -437,7 +437,7 @@ def _person_name(rng: random.Random, used: set) -> str:
 
 def create_world(writer: Writer, data_dir: Path, rng: random.Random) -> World:
     """The organisation, units, staff and the one real blob every stored file points at."""
-    moment = datetime.now(timezone.utc)
+    moment = datetime.now(UTC)
     writer.write("organizations", [{"id": 1, "code": ORG[0], "name": ORG[1], "abbr": ORG[2],
                                     "place": "Bình Dương", "created_at": moment}])
     units = {abbr: index for index, (abbr, _, _) in enumerate(UNITS, start=1)}
@@ -502,7 +502,7 @@ def _day_counts(total: int, today: date) -> list[tuple[date, int]]:
     for index in sorted(range(len(days)), key=lambda i: exact[i] - counts[i],
                         reverse=True)[:total - sum(counts)]:
         counts[index] += 1
-    return list(zip(days, counts))
+    return list(zip(days, counts, strict=True))
 
 
 def generate(writer: Writer, world: World, total: int, rng: random.Random) -> None:
@@ -565,7 +565,7 @@ def generate(writer: Writer, world: World, total: int, rng: random.Random) -> No
                 else:
                     notation = f"{n}/{doc_type}-{abbr}"
             subject = _subject_for(doc_type, raw_subject)
-            registered_at = registered_local.astimezone(timezone.utc)
+            registered_at = registered_local.astimezone(UTC)
             doc_date = day - timedelta(days=min(int(rng.expovariate(0.5)), 12))
             status = weighted(rng, status_weights)
             secrecy = "confidential" if rng.random() < 0.03 else "normal"
@@ -576,7 +576,7 @@ def generate(writer: Writer, world: World, total: int, rng: random.Random) -> No
             completed_at = None
             assignments = []
             if status != "registered":
-                cap = now_local.astimezone(timezone.utc)
+                cap = now_local.astimezone(UTC)
                 t = min(registered_at + timedelta(hours=rng.uniform(0.5, 30)), cap)
                 leader = rng.choice(world.leaders)
                 main_unit = rng.choices(unit_abbrs, unit_weights)[0]

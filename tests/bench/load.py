@@ -344,8 +344,8 @@ class World:
         self.numbers = iter(range(FIRST_NUMBER, 10 ** 9))
         self.numbers_lock = threading.Lock()
         self.unit_ids = dict(seeded.units)
-        self.unit_weights = {abbr: weight for abbr, weight in zip(
-            [a for a, _, _ in seed.UNITS], [2, 5, 3, 5, 3, 1, 1, 2, 2])}
+        self.unit_weights = dict(zip(
+            [a for a, _, _ in seed.UNITS], [2, 5, 3, 5, 3, 1, 1, 2, 2], strict=True))
         self.abbr_by_unit_id = {unit_id: abbr for abbr, unit_id in self.unit_ids.items()}
         self.corpus = seed.load_corpus(random.Random(7))
 

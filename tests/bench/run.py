@@ -100,7 +100,7 @@ def _stage(name: str, function):
     except SystemExit as exc:  # the sub-benchmarks exit on refusals (e.g. database name)
         log(f"!! {name}: exited ({exc.code})")
         value = None
-    except Exception:
+    except Exception:  # noqa: BLE001 — one broken benchmark is reported, the others still run
         log(f"!! {name} FAILED:")
         log(traceback.format_exc())
         value = None

@@ -53,7 +53,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
@@ -240,7 +240,7 @@ def build_archive(archive: Archive, corpus: Corpus, rng: random.Random) -> None:
     started = time.perf_counter()
     recreate_database(archive.url)
     writer = Writer(archive.url)
-    moment = datetime.now(timezone.utc)
+    moment = datetime.now(UTC)
     writer.write("organizations", [{"id": 1, "code": "000.00.12.H57",
                                     "name": "Sở Nội vụ tỉnh Bình Dương", "abbr": "SNV",
                                     "place": "Bình Dương", "created_at": moment}])
@@ -307,7 +307,7 @@ def build_archive(archive: Archive, corpus: Corpus, rng: random.Random) -> None:
         status = weighted(rng, STATUSES)
         secrecy = "confidential" if rng.random() < 0.03 else "normal"
         registered_at = datetime(arrival.year, arrival.month, arrival.day, 2,
-                                 rng.randint(0, 59), tzinfo=timezone.utc)
+                                 rng.randint(0, 59), tzinfo=UTC)
         assignments = []
         if secrecy != "normal":
             archive.confidential += 1
@@ -578,7 +578,7 @@ def run_backend(name: str, archive: Archive, queries: list[BenchQuery], *,
         bare = result.series["engine: as ops.search asks (+facets) = bare"]
         full = result.series["layer: ops.search top 10 + highlights"]
         diff = Series("overhead: layer − bare (paired)",
-                      [max(0.0, f - b) for f, b in zip(full.times, bare.times)])
+                      [max(0.0, f - b) for f, b in zip(full.times, bare.times, strict=True)])
         result.series[diff.name] = diff
         if profile:
             result.profile = _profile(lambda: [layer(q) for q in queries])

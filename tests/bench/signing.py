@@ -16,6 +16,7 @@ import platform
 import statistics
 import tempfile
 import time
+from functools import partial
 
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -92,8 +93,8 @@ def engine_rows(runs: int) -> list[tuple]:
         layout = placement.find_layout(pdf, NAME)
         prepared = engine.prepare(pdf, layout.personal, seal_diameter_pt=36 * appearance.MM,
                                   number=layout.number, date=layout.date)
-        ours = timed(lambda: engine.sign_personal(prepared, leader, picture), runs)
-        bare = timed(lambda: bare_reference(prepared, leader, picture), runs)
+        ours = timed(partial(engine.sign_personal, prepared, leader, picture), runs)
+        bare = timed(partial(bare_reference, prepared, leader, picture), runs)
         rows.append((f"personal visible signature, {pages}-page A4", ours, bare))
     signed = engine.sign_personal(prepared, leader, picture)
     values = {engine.FIELD_NUMBER: "12/QĐ-UBND",

@@ -94,7 +94,8 @@ def _assert_nothing_stored(db, blobs=None):
     ("mat-khau.pdf", corpus.data("pdf/normal/pypdf-005-libreoffice-writer-password.pdf")
      .read_bytes()),
     ("js.pdf", corpus.data("pdf/hostile/pdfjs-evaljs.pdf").read_bytes()),
-    ("cut.pdf", corpus.data("pdf/vn/unsigned/thong-tu-12-2022-TT-BLDTBXH.pdf").read_bytes()[:20000]),
+    ("cut.pdf",
+     corpus.data("pdf/vn/unsigned/thong-tu-12-2022-TT-BLDTBXH.pdf").read_bytes()[:20000]),
     ("junk.pdf", b"%PDF-1.7\n" + bytes(range(256)) * 40),
 ])
 def test_hostile_uploads_are_refused_and_nothing_is_stored(api, db, blobs, name, payload):
@@ -227,8 +228,8 @@ def test_confidential_documents_are_hidden(api, pdf_bytes, world):
     assert api("specialist").get(f"/api/v1/incoming/{secret['id']}").status_code == 200
     assert api("specialist").get("/api/v1/incoming").json["total"] == 2
     assert api("head_vx").get(f"/api/v1/incoming/{secret['id']}").status_code == 404
-    exported = api("clerk2").get("/api/v1/registers/incoming?year=%d&format=csv"
-                                 % clock.today().year).data.decode("utf-8-sig")
+    exported = api("clerk2").get(f"/api/v1/registers/incoming?year={clock.today().year}"
+                                 "&format=csv").data.decode("utf-8-sig")
     assert "1/M-CA" not in exported and "2/STC" in exported
 
 

@@ -83,7 +83,7 @@ def test_role_matrix_for_pages(browser_login, world, url, allowed):
 
 def test_role_matrix_for_one_document(browser_login, issued, awaiting):
     waiting = awaiting()
-    everyone = {u: 200 for u in USERS}
+    everyone = dict.fromkeys(USERS, 200)
     # Not a signer by role: 403. The head may sign but cannot even see this draft: 404.
     expected = [(f"/outgoing/{issued['id']}", everyone),
                 (f"/outgoing/{issued['id']}/pages/1.png", everyone),

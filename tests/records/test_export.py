@@ -36,7 +36,7 @@ def test_export_round_trip(api, world, dossier, incoming, issued, blobs):
                          f"004_{sent['notation'].replace('/', '-')}.pdf"]
     assert "metadata.xml" in names
     # Byte-identical to what each slice serves (the outgoing one: its final issued file).
-    for name, doc in zip(pdf_names, order[:3]):
+    for name, doc in zip(pdf_names[:3], order[:3], strict=True):
         assert archive.read(name) == api("clerk").get(
             f"/api/v1/incoming/{doc['id']}/file").data
     assert [archive.read(n) for n in pdf_names[:3]] == [pdfs[1], pdfs[0], pdfs[2]]

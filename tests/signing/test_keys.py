@@ -46,7 +46,7 @@ def test_key_is_stored_only_encrypted(db, ca, world):
 
 def test_wrong_pins_lock_the_key_and_are_audited(db, ca, world):
     key_id = _issue(db, ca)
-    for attempt in range(signing.MAX_PIN_FAILURES):
+    for _ in range(signing.MAX_PIN_FAILURES):
         with db.transaction() as s:
             key = s.get(SigningKey, key_id)
             with pytest.raises(signing.PinRefused) as refused:

@@ -24,7 +24,7 @@ def outcome(reader, data: bytes, start: int = 0):
     stream.seek(start)
     try:
         value = reader(stream)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 — the exception's type is what is compared
         return "raised", type(exc)
     return ("read", type(value), value, getattr(value, "autodetected_encoding", None),
             stream.tell())

@@ -335,7 +335,7 @@ def _name(common_name: str) -> x509.Name:
 
 
 def _certificate(subject, key, issuer, issuer_key, *, ca: bool):
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
                .public_key(key.public_key()).serial_number(x509.random_serial_number())
                .not_valid_before(now - dt.timedelta(days=1))
@@ -399,7 +399,7 @@ def test_own_two_signatures_validate_and_agree_with_pdfsig(twice_signed, throwaw
         assert sig.signer == "Nguyễn Thị Văn Thư"
         assert sig.issuer == "docmgr Throwaway Root CA"
         assert sig.signed_at_source == "signer_clock"
-        assert abs(sig.signed_at - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=10)
+        assert abs(sig.signed_at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=10)
     assert report.verdict == "valid"
     assert report.summary.startswith("Các chữ ký số trên văn bản hợp lệ.")
 

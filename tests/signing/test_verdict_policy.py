@@ -1,7 +1,7 @@
 """The verdict policy (docmgr.signing.validation.policy) and the classification of failures by
 exception type (failures.py, notes.py), without a PDF: plain SignatureReports and Findings,
 stand-in certificates, CMS structures built with asn1crypto."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -16,7 +16,7 @@ from docmgr.signing.validation import failures, notes, policy
 from docmgr.signing.validation.policy import Findings
 from docmgr.signing.validation.report import SignatureReport
 
-SIGNED_AT = datetime(2025, 3, 10, 2, 0, tzinfo=timezone.utc)
+SIGNED_AT = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)
 
 
 def good(**changes) -> SignatureReport:
@@ -121,8 +121,8 @@ def test_an_untrusted_signature_says_why():
 
 # --- why a certificate is not trusted --------------------------------------------------------
 
-VALID_2024 = dict(valid_from=datetime(2024, 1, 1, tzinfo=timezone.utc),
-                  valid_to=datetime(2024, 12, 31, tzinfo=timezone.utc))
+VALID_2024 = dict(valid_from=datetime(2024, 1, 1, tzinfo=UTC),
+                  valid_to=datetime(2024, 12, 31, tzinfo=UTC))
 
 
 @pytest.mark.parametrize("problem, cert, reference, expected", [
@@ -155,7 +155,7 @@ def test_an_unknown_issuer_is_named_so():
 
 def test_dates_in_notes_are_local_dates():
     # 31/12/2024 20:00 UTC is already 01/01/2025 in Việt Nam
-    expiry = datetime(2024, 12, 31, 20, 0, tzinfo=timezone.utc)
+    expiry = datetime(2024, 12, 31, 20, 0, tzinfo=UTC)
     assert "01/01/2025" in notes.expired_since_signing(expiry)
 
 

@@ -76,7 +76,7 @@ def decodes(der: bytes) -> bool:
     failure: a good signature never pays for decoding every certificate it carries.)"""
     try:
         info = cms.ContentInfo.load(der)
-        info.native
+        _ = info.native  # decode every part, not only the outer structure
         return info["content_type"].native == "signed_data"
     except (ValueError, TypeError):
         return False

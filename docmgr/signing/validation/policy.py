@@ -12,9 +12,9 @@ after it is not what was signed). The worst entry is the file's verdict.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Iterable
+from datetime import UTC, datetime
 
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate
 
@@ -261,5 +261,5 @@ def unique(items: list[str | None]) -> list[str]:
 
 def aware(moment: datetime) -> datetime:
     """pyHanko hands back naive datetimes in UTC in places."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 

@@ -6,7 +6,7 @@ The JSON form (``to_dict``) is API.md's contract: its first keys and their order
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from docmgr.core import clock
 
@@ -123,5 +123,5 @@ def iso_local(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return clock.local(moment).isoformat(timespec="seconds")
