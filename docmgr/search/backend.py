@@ -1,4 +1,8 @@
-"""The one small interface every search backend implements, and how to open one.
+"""The one small interface every search backend implements: the records it stores, the
+requests it answers, and the constants that make every backend rank alike.
+
+This module imports no backend (and :mod:`docmgr.search.engines`, which opens one by
+name, imports none until asked), so a backend can import it without a cycle.
 
 A backend stores and queries :class:`IndexedDoc` records; it never sees the database.
 Text arrives already prepared by :mod:`docmgr.search.analysis` (``*_f`` folded, ``*_x``
@@ -7,10 +11,8 @@ exact, both lower case, punctuation kept), so every backend tokenises with the s
 filter inside the query (``principals``), so totals and facet counts never include a
 document the caller may not open.
 """
-import shutil
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Protocol
 
 from docmgr.search.analysis import Clause
@@ -93,20 +95,3 @@ class Backend(Protocol):
 def date_number(day: date | None) -> int:
     """A date as YYYYMMDD (0 when unknown): cheap to filter and sort on in every engine."""
     return day.year * 10000 + day.month * 100 + day.day if day else 0
-
-
-
-def open_backend(name: str, path: Path, *, create: bool = False) -> Backend:
-    """Open the index at ``path``; with ``create``, make an empty one if it is missing.
-    Raises :class:`IndexUnavailable` when it is missing (without ``create``) or unreadable."""
-    if name == "whoosh":
-        from docmgr.search.whoosh_backend import WhooshBackend
-        return WhooshBackend(Path(path), create=create)
-    if name == "tantivy":
-        from docmgr.search.tantivy_backend import TantivyBackend
-        return TantivyBackend(Path(path), create=create)
-    raise ValueError(f"unknown search backend {name!r}")
-
-
-def remove_index(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

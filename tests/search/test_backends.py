@@ -14,8 +14,8 @@ from docmgr.search.backend import (
     IndexedDoc,
     IndexUnavailable,
     SearchRequest,
-    open_backend,
 )
+from docmgr.search.engines import open_backend
 from tests.conftest import CORPUS
 
 BACKENDS = ("whoosh", "tantivy")
