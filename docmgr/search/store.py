@@ -16,7 +16,7 @@ from pathlib import Path
 from docmgr.search.backend import Backend, IndexUnavailable
 from docmgr.search.engines import open_backend
 
-SCHEMA_VERSION = 2  # 2: Tantivy folds in Rust
+SCHEMA_VERSION = 3  # 2: Tantivy folds in Rust; 3: recency orders equals
 MARKER = "docmgr-index.json"
 
 
