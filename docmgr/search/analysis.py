@@ -83,7 +83,7 @@ def _clause(text: str, field_name: str, *, as_phrase: bool) -> list[Clause]:
         return []
     if as_phrase:
         return [Clause(folded, exact, field=field_name)]
-    return [Clause((f,), (e,), field=field_name) for f, e in zip(folded, exact)]
+    return [Clause((f,), (e,), field=field_name) for f, e in zip(folded, exact, strict=True)]
 
 
 def parse(query: str, field_name: str = "text") -> ParsedQuery:

@@ -1,4 +1,8 @@
-"""The one small interface every search backend implements, and how to open one.
+"""The one small interface every search backend implements: the records it stores, the
+requests it answers, and the constants that make every backend rank alike.
+
+This module imports no backend (and :mod:`docmgr.search.engines`, which opens one by
+name, imports none until asked), so a backend can import it without a cycle.
 
 A backend stores and queries :class:`IndexedDoc` records; it never sees the database.
 Text arrives already prepared by :mod:`docmgr.search.analysis` (``*_f`` folded, ``*_x``
@@ -7,10 +11,8 @@ exact, both lower case, punctuation kept), so every backend tokenises with the s
 filter inside the query (``principals``), so totals and facet counts never include a
 document the caller may not open.
 """
-import shutil
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Protocol
 
 from docmgr.search.analysis import Clause
@@ -29,7 +31,7 @@ class IndexUnavailable(Exception):
 
 @dataclass
 class IndexedDoc:
-    key: str  # "in:12" or "out:7": unique across kinds
+    key: str  # "in:12" or "out:7": unique across kinds; the number is the document's id
     kind: str  # incoming | outgoing
     org_id: int
     principals: list[str]  # who may open it, see docmgr.search.access
@@ -95,18 +97,19 @@ def date_number(day: date | None) -> int:
     return day.year * 10000 + day.month * 100 + day.day if day else 0
 
 
-
-def open_backend(name: str, path: Path, *, create: bool = False) -> Backend:
-    """Open the index at ``path``; with ``create``, make an empty one if it is missing.
-    Raises :class:`IndexUnavailable` when it is missing (without ``create``) or unreadable."""
-    if name == "whoosh":
-        from docmgr.search.whoosh_backend import WhooshBackend
-        return WhooshBackend(Path(path), create=create)
-    if name == "tantivy":
-        from docmgr.search.tantivy_backend import TantivyBackend
-        return TantivyBackend(Path(path), create=create)
-    raise ValueError(f"unknown search backend {name!r}")
+_KIND_BIT = {"incoming": 0, "outgoing": 1}
+_NUMBER_BITS = 33  # document numbers below 8.6 billion; with the date, 61 bits in all
 
 
-def remove_index(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+def recency(doc: IndexedDoc) -> int:
+    """The order every backend gives documents that rank alike — equal scores (a circular
+    sent to every commune scores the same for each copy) or, sorting by date, equal dates:
+    the newest date first, then the highest number (registered or issued last), then
+    outgoing before incoming. One integer, larger first, unique per document (its kind
+    and the number in its key): so the same query answers in the same order after a
+    rebuild, whatever order or segments the engine stored the documents in, and
+    consecutive pages never repeat or skip a hit."""
+    number = int(doc.key.rpartition(":")[2])  # "in:12" → 12
+    if not 0 <= number < 1 << _NUMBER_BITS:
+        raise ValueError(f"document number out of range in key {doc.key!r}")
+    return ((date_number(doc.doc_date) << _NUMBER_BITS | number) << 1) | _KIND_BIT[doc.kind]

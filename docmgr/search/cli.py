@@ -9,15 +9,14 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from docmgr.cli import command
 from docmgr.core import outbox
+from docmgr.search.engines import BACKENDS
 from docmgr.search.indexer import Indexer
 from docmgr.search.service import current as search_service
 from docmgr.search.store import IndexStore
 
-BACKENDS = ("whoosh", "tantivy")
-
 
 @command("reindex")
-@click.option("--backend", type=click.Choice(BACKENDS), default=None,
+@click.option("--backend", type=click.Choice(list(BACKENDS)), default=None,
               help="Xây chỉ mục cho bộ máy này (mặc định: SEARCH_BACKEND). Đặt SEARCH_BACKEND "
                    "theo nó sau đó để chuyển hẳn sang.")
 def reindex_command(backend):

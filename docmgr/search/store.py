@@ -8,13 +8,15 @@ every reading process to reopen.
 import fcntl
 import json
 import os
+import shutil
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from docmgr.search.backend import Backend, IndexUnavailable, open_backend, remove_index
+from docmgr.search.backend import Backend, IndexUnavailable
+from docmgr.search.engines import open_backend
 
-SCHEMA_VERSION = 2  # 2: Tantivy folds in Rust
+SCHEMA_VERSION = 3  # 2: Tantivy folds in Rust; 3: recency orders equals
 MARKER = "docmgr-index.json"
 
 
@@ -88,7 +90,7 @@ class IndexStore:
     def fresh(self) -> tuple[Path, Backend]:
         """An empty index beside the live one, to be filled and then swapped in."""
         path = self.root / f"{self.backend}.new"
-        remove_index(path)
+        _remove(path)
         return path, self.open(path, create=True)
 
     def swap(self, new_path: Path) -> None:
@@ -96,7 +98,7 @@ class IndexStore:
         generation so readers reopen. A crash in between leaves either index usable or,
         at worst, none — which the indexer detects and rebuilds."""
         old = self.root / f"{self.backend}.old"
-        remove_index(old)
+        _remove(old)
         if self.path.exists():
             os.replace(self.path, old)
         os.replace(new_path, self.path)
@@ -104,4 +106,8 @@ class IndexStore:
         tmp = generation.with_suffix(".tmp")
         tmp.write_text(os.urandom(8).hex())
         os.replace(tmp, generation)
-        remove_index(old)
+        _remove(old)
+
+
+def _remove(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)

@@ -23,7 +23,7 @@ def results():
                                page=page.number, per_page=page.per_page)
     except DomainError as exc:
         error = exc.message
-    return render_template("search/results.html", found=found, params=params, error=error, page=page,
-                           sorts=ops.SORTS, kinds=ops.KIND_LABELS,
+    return render_template("search/results.html", found=found, params=params, error=error,
+                           page=page, sorts=ops.SORTS, kinds=ops.KIND_LABELS,
                            advanced=any((params.notation, params.subject, params.signer,
                                          params.date_from, params.date_to)))

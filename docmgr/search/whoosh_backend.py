@@ -2,11 +2,11 @@
 import threading
 from pathlib import Path
 
+from whoosh import columns, sorting, writing
 from whoosh import index as whoosh_index
 from whoosh import query as Q
-from whoosh import sorting, writing
 from whoosh.analysis import RegexTokenizer
-from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, Schema
 
 from docmgr.search.analysis import Clause, fold_normalised
 from docmgr.search.backend import (
@@ -19,6 +19,7 @@ from docmgr.search.backend import (
     SearchRequest,
     SearchResult,
     date_number,
+    recency,
 )
 
 # The text arrives lower-cased and folded by docmgr.search.analysis: split on non-word
@@ -26,6 +27,11 @@ from docmgr.search.backend import (
 _WORDS = RegexTokenizer(r"\w+")
 FACET_LIMIT = 20
 MAX_SEGMENTS = 12
+# Equal scores (and, sorting by date, equal dates) are ordered by backend.recency, newest
+# first, never by Whoosh's document numbers, which depend on the order and segments the
+# documents happened to be written in.
+_BY_DATE = [sorting.FieldFacet("recency", reverse=True)]
+_BY_RELEVANCE = [sorting.ScoreFacet(), *_BY_DATE]
 
 
 def _schema() -> Schema:
@@ -37,6 +43,8 @@ def _schema() -> Schema:
         doc_type=ID(sortable=True),
         year=ID(sortable=True),
         doc_date=NUMERIC(int, bits=32, sortable=True),
+        # Only sorted on, never searched: a column without postings.
+        recency=COLUMN(columns.NumericColumn("Q")),
         notation_key=ID,
         sender=ID(sortable=True),
         secrecy=ID,
@@ -53,7 +61,7 @@ def _schema() -> Schema:
 def _fields(doc: IndexedDoc) -> dict:
     return dict(key=doc.key, kind=doc.kind, org_id=str(doc.org_id),
                 principals=" ".join(doc.principals), doc_type=doc.doc_type,
-                year=str(doc.year), doc_date=date_number(doc.doc_date),
+                year=str(doc.year), doc_date=date_number(doc.doc_date), recency=recency(doc),
                 notation_key=doc.notation_key, sender=doc.sender, secrecy=doc.secrecy,
                 unit=doc.unit, subject_f=doc.subject_f, subject_x=doc.subject_x,
                 text_f=doc.text_f if doc.text_f is not None else fold_normalised(doc.text_x),
@@ -128,8 +136,9 @@ class WhooshBackend:
             self._index.doc_count()  # reads the segment list: fails on a damaged index
         except IndexUnavailable:
             raise
-        except Exception as exc:  # Whoosh raises many kinds on damaged files
-            raise IndexUnavailable(f"the Whoosh index in {self.path} is unreadable: {exc}")
+        except Exception as exc:  # noqa: BLE001 — Whoosh raises many kinds on damaged files
+            raise IndexUnavailable(
+                f"the Whoosh index in {self.path} is unreadable: {exc}") from exc
         self._local = threading.local()  # a searcher per thread, refreshed before use
         self._pending = None  # a writer kept open across write(commit=False) calls
 
@@ -172,22 +181,21 @@ class WhooshBackend:
 
     def search(self, request: SearchRequest) -> SearchResult:
         searcher = self._searcher()
-        # Always group, even without facets: grouping makes Whoosh collect every match, and
-        # its plain top-N collector misorders and miscounts our AndMaybe queries (seen on
-        # the corpus: a law whose subject matches fell out of the top 3, totals too low).
-        names = FACETS if request.facets else ("kind",)
-        facets = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in names}
-        sortedby = None
-        if request.sort == "date" or not request.clauses:
-            sortedby = [sorting.FieldFacet("doc_date", reverse=True),
-                        sorting.FieldFacet("key")]
+        # Always sorted, by relevance too: Whoosh's plain top-N collector misorders and
+        # miscounts our AndMaybe queries (seen on the corpus: a law whose subject matches
+        # fell out of the top 3, totals too low), while the sorting collector visits every
+        # match — and its key breaks ties by recency.
+        facets = ({name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACETS}
+                  if request.facets else None)
+        by_date = request.sort == "date" or not request.clauses
         limit = max(request.offset + request.limit, 1)
         results = searcher.search(build_query(request), filter=build_filter(request),
-                                  limit=limit, sortedby=sortedby, groupedby=facets,
-                                  terms=False)
+                                  limit=limit, sortedby=_BY_DATE if by_date else _BY_RELEVANCE,
+                                  groupedby=facets, terms=False)
         page = results[request.offset:request.offset + request.limit]
-        # Sorted by a field, Whoosh puts the sort key where the score would be.
-        hits = [(hit["key"], 0.0 if sortedby else float(hit.score or 0.0)) for hit in page]
+        # Sorted by facets, Whoosh puts the sort key where the score would be: by relevance
+        # (-score, -recency), as the score facet negates the score to put the best first.
+        hits = [(hit["key"], 0.0 if by_date else -float(hit.score[0])) for hit in page]
         found = {}
         if request.facets:
             for name in FACETS:

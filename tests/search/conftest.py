@@ -1,10 +1,9 @@
 """The search slice's tests run once per backend."""
 import pytest
 
+from docmgr.search.engines import BACKENDS
 from docmgr.search.service import SearchService
 from tests.outbound.conftest import keys, new_draft, signed_draft  # noqa: F401  (fixtures)
-
-BACKENDS = ("whoosh", "tantivy")
 
 
 @pytest.fixture(params=BACKENDS)

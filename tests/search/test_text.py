@@ -43,7 +43,7 @@ def combine(*parts: tuple[bytes, list[int] | None]) -> bytes:
         target = pdfium.PdfDocument.new()
         sources = [pdfium.PdfDocument(data) for data, _ in parts]
         try:
-            for source, (_, pages) in zip(sources, parts):
+            for source, (_, pages) in zip(sources, parts, strict=True):
                 target.import_pages(source, pages)
             target.save(buffer)
         finally:

@@ -22,7 +22,8 @@ def test_search_box_on_every_page_and_results_with_facets(browser_login, api, pd
                                                           drain, search):
     doc = register(api, pdf_bytes, notation="12/KH-UBND",
                    subject="Kế hoạch tổ chức Hội nghị tổng kết năm")
-    register(api, pdf_bytes, notation="13/KH-UBND", subject="Kế hoạch tổ chức Tết", secrecy="secret")
+    register(api, pdf_bytes, notation="13/KH-UBND", subject="Kế hoạch tổ chức Tết",
+             secrecy="secret")
     drain()
     client = browser_login("specialist")
     assert 'action="/search/"' in client.get("/").get_data(as_text=True)
