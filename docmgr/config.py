@@ -168,34 +168,50 @@ def _as(value, kind):
     if origin is tuple:  # tuple[Path, ...]: a list, or one text separated by os.pathsep
         parts = value.split(os.pathsep) if isinstance(value, str) else value
         return tuple(_as(part, args[0]) for part in parts if str(part).strip())
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        raise ValueError("phải là true/false (hoặc 1/0, yes/no, on/off)")
-    if kind is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            try:
-                return int(value)
-            except ValueError:
-                pass
-        raise ValueError("phải là một số nguyên")
-    if kind is Path:
-        if isinstance(value, (str, os.PathLike)) and str(value).strip():
-            return Path(value)
-        raise ValueError("phải là một đường dẫn")
-    if kind is ZoneInfo:
-        if isinstance(value, ZoneInfo):
-            return value
+    reader = _READERS.get(kind)
+    if reader is None:
+        raise NotImplementedError(f"no reader for settings of type {kind}")  # add one below
+    return reader(value)
+
+
+def _bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError("phải là true/false (hoặc 1/0, yes/no, on/off)")
+
+
+def _int(value) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
         try:
-            return ZoneInfo(str(value).strip())
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("không phải tên múi giờ IANA (ví dụ Asia/Ho_Chi_Minh)") from None
-    if kind is str:
-        if isinstance(value, str):
-            return value
-        raise ValueError("phải là một chuỗi")
-    raise NotImplementedError(f"no reader for settings of type {kind}")  # teach _as
+            return int(value)
+        except ValueError:
+            pass
+    raise ValueError("phải là một số nguyên")
+
+
+def _path(value) -> Path:
+    if isinstance(value, (str, os.PathLike)) and str(value).strip():
+        return Path(value)
+    raise ValueError("phải là một đường dẫn")
+
+
+def _zone(value) -> ZoneInfo:
+    if isinstance(value, ZoneInfo):
+        return value
+    try:
+        return ZoneInfo(str(value).strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("không phải tên múi giờ IANA (ví dụ Asia/Ho_Chi_Minh)") from None
+
+
+def _str(value) -> str:
+    if isinstance(value, str):
+        return value
+    raise ValueError("phải là một chuỗi")
+
+
+_READERS = {bool: _bool, int: _int, Path: _path, ZoneInfo: _zone, str: _str}

@@ -89,6 +89,12 @@ def placed_text_pdf(placed: list[tuple[int, float, float, float, str]], pages: i
         kids.append(len(objects))
     objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
         b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    return pdf_from_objects(*objects)
+
+
+def pdf_from_objects(*objects: bytes) -> bytes:
+    """A PDF of these object bodies (numbered from 1) with a correct xref table; object 1
+    must be the catalog."""
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for index, body in enumerate(objects, start=1):

@@ -8,6 +8,8 @@ is the Adler-32 of the zeros, which has a closed form: a = 1, b = length mod 655
 """
 import zlib
 
+from docmgr.demo import pdf_from_objects
+
 MIB = 1 << 20
 
 
@@ -28,21 +30,6 @@ def zeros_flate(inflated_mib: int) -> bytes:
             + adler.to_bytes(4, "big"))
 
 
-def pdf_with_objects(*objects: bytes) -> bytes:
-    """A PDF with a correct xref table; object 1 must be the catalog."""
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return bytes(out)
-
-
 def stream_object(data: bytes, dictionary: bytes = b"/Filter /FlateDecode") -> bytes:
     return (b"<< %s /Length %d >>\nstream\n" % (dictionary, len(data)) + data
             + b"\nendstream")
@@ -53,7 +40,7 @@ def content_bomb_pdf(inflated_mib: int, *, dictionary: bytes = b"/Filter /FlateD
     """A one-page PDF whose content stream inflates to ``inflated_mib`` MiB of zeros (NUL
     is white space in PDF syntax, so every reader parses it all). The file is about
     ``inflated_mib`` KiB."""
-    return pdf_with_objects(
+    return pdf_from_objects(
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",

@@ -21,7 +21,7 @@ from pathlib import Path
 from docmgr.core import inflation, uploads
 from docmgr.core.errors import UploadRejected
 from docmgr.demo import nd30_draft_pdf, sample_pdf
-from tests.bombs import pdf_with_objects, stream_object
+from tests.bombs import pdf_from_objects, stream_object
 from tests.conftest import CORPUS
 
 FOLDERS = ("pdf/normal", "pdf/vn", "pdf/pdfa", "pdf/hostile", "pdf/malformed", "signed")
@@ -56,7 +56,7 @@ def scan_page_pdf(pixels: bytes, width: int, height: int, filters: bytes) -> byt
                           b"/ColorSpace /DeviceGray /BitsPerComponent 8 %s"
                           % (width, height, filters))
     content = b"q 595 0 0 842 0 0 cm /Im1 Do Q"
-    return pdf_with_objects(
+    return pdf_from_objects(
         b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 5 0 R "
         b"/Resources << /XObject << /Im1 4 0 R >> >> >>",
@@ -88,7 +88,7 @@ def generated(corpus: Path) -> dict[str, bytes]:
     rules = b"".join(b"0.5 w 36 %.2f m 559 %.2f l S\n" % (y / 100, y / 100)
                      for y in range(0, 8_000_000, 80))
     for name, content in (("drawing-200k-strokes", strokes), ("table-100k-rules", rules)):
-        files[name] = pdf_with_objects(
+        files[name] = pdf_from_objects(
             b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
             stream_object(zlib.compress(content, 9)))

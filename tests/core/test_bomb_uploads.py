@@ -9,7 +9,7 @@ import pytest
 from docmgr.core import sandbox, uploads
 from docmgr.core.errors import UploadRejected
 from docmgr.core.uploads import check_pdf
-from tests.bombs import content_bomb_pdf, pdf_with_objects, stream_object, zeros_flate, zeros_lzw
+from tests.bombs import content_bomb_pdf, pdf_from_objects, stream_object, zeros_flate, zeros_lzw
 
 MAX = 50 * 1024 * 1024
 MSG_BOMB = ("Tệp PDF chứa dữ liệu nén bất thường: khi giải nén sẽ vượt quá giới hạn xử lý "
@@ -27,7 +27,7 @@ def reason(data: bytes) -> str:
 
 def page_with(*objects: bytes, resources: bytes = b"") -> bytes:
     """One page whose content is object 4; more objects follow from 5."""
-    return pdf_with_objects(
+    return pdf_from_objects(
         CATALOG, PAGES, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
         b"/Contents 4 0 R " + resources + b">>", *objects)
 

@@ -10,6 +10,7 @@ import pytest
 
 from docmgr.core.errors import UploadRejected, UploadTooLarge
 from docmgr.core.uploads import CheckedPdf, check_pdf
+from docmgr.demo import pdf_from_objects
 from tests import corpus
 from tests.generated import scan_jpeg
 
@@ -61,23 +62,8 @@ def rejection(data: bytes, max_bytes: int = MAX) -> UploadRejected:
     return caught.value
 
 
-def make_pdf(*objects: bytes) -> bytes:
-    """A PDF with a correct xref table; object 1 must be the catalog."""
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
-    return bytes(out)
-
-
 def one_page_pdf(catalog_extra: bytes = b"", page_extra: bytes = b"") -> bytes:
-    return make_pdf(b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b" >>",
+    return pdf_from_objects(b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b" >>",
                     b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                     b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " + page_extra
                     + b" >>")
@@ -178,7 +164,7 @@ def test_giant_jbig2_bomb_is_rejected():
 def test_absurd_image_dimensions_are_rejected():
     image = (b"<< /Type /XObject /Subtype /Image /Width 200000 /Height 200000 "
              b"/ColorSpace /DeviceGray /BitsPerComponent 8 /Length 1 >>\nstream\n\x00\nendstream")
-    data = make_pdf(b"<< /Type /Catalog /Pages 2 0 R >>",
+    data = pdf_from_objects(b"<< /Type /Catalog /Pages 2 0 R >>",
                     b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                     b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
                     b"/Resources << /XObject << /Im1 4 0 R >> >> >>",
@@ -215,7 +201,8 @@ def test_random_bytes_with_pdf_header_are_rejected():
 
 
 def test_pdf_without_pages_is_rejected():
-    data = make_pdf(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>")
+    data = pdf_from_objects(b"<< /Type /Catalog /Pages 2 0 R >>",
+                            b"<< /Type /Pages /Kids [] /Count 0 >>")
     assert rejection(data).message == MSG_NO_PAGES
 
 
@@ -223,7 +210,7 @@ def test_rejection_reason_does_not_depend_on_the_previous_file():
     # PDFium's last-error code is sticky: a corrupt upload must not make the
     # next one look corrupt, nor a password-protected one the next encrypted.
     broken = b"%PDF-1.7\n" + b"\x00" * 100
-    zero_pages = make_pdf(b"<< /Type /Catalog /Pages 2 0 R >>",
+    zero_pages = pdf_from_objects(b"<< /Type /Catalog /Pages 2 0 R >>",
                           b"<< /Type /Pages /Kids [] /Count 0 >>")
     protected = data("pdf/normal/pypdf-005-libreoffice-writer-password.pdf")
     for before in (broken, protected, zero_pages):
