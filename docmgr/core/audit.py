@@ -8,6 +8,7 @@ which also orders events of concurrent transactions.
 """
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -120,3 +121,69 @@ def verify(session) -> Breach | None:
         if head is None or head.seq != expected_seq - 1 or head.last_hash != expected_prev:
             return Breach(chain, expected_seq, None, "newest rows missing or head altered")
     return None
+
+
+# --- what a reader of the log may learn -------------------------------------------------------
+#
+# Core knows no document table; each slice that keeps classified documents registers, under
+# its table name, a function answering "which of these ids are classified documents this
+# user may not open", built on the slice's own visibility rule. Events about such a document
+# are shown to that user only as an event on "văn bản mật #id".
+
+SealedIds = Callable[..., set[int]]  # (session, user, ids) -> the ids to seal
+_SEALERS: dict[str, SealedIds] = {}
+_KINDS: dict[str, str] = {}  # the "kind" a detail names ("incoming") -> its table name
+
+
+def seals(object_type: str, kind: str):
+    """Register a slice's answer for its documents (object_type: the table name events
+    carry; kind: the word events of other slices use in their details, e.g. records)."""
+    def register(function: SealedIds) -> SealedIds:
+        _SEALERS[object_type] = function
+        _KINDS[kind] = object_type
+        return function
+    return register
+
+
+SEALED_LABEL = "văn bản mật #{id}"
+
+
+def _document_refs(event: AuditEvent) -> Iterable[tuple[str, int]]:
+    """The documents an event is about: its object, and a document its details name (a
+    hồ sơ's filing events name the filed document)."""
+    if event.object_type in _SEALERS and str(event.object_id).isdigit():
+        yield event.object_type, int(event.object_id)
+    details = event.details or {}
+    named, kind = details.get("document_id"), _KINDS.get(details.get("kind"))
+    if kind is not None and isinstance(named, int):
+        yield kind, named
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """All the log shows of an event about a classified document its reader may not open."""
+    object: str
+    details: str
+
+
+def sealed(session, user, events: list[AuditEvent]) -> dict[int, Sealed]:
+    """For the events of a page, those about a classified document ``user`` may not open:
+    event id -> the only words to show. One query per document table, whatever the
+    number of events."""
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        for object_type, doc_id in _document_refs(event):
+            wanted.setdefault(object_type, set()).add(doc_id)
+    hidden = {object_type: _SEALERS[object_type](session, user, ids)
+              for object_type, ids in wanted.items()}
+    answer = {}
+    for event in events:
+        for object_type, doc_id in _document_refs(event):
+            if doc_id not in hidden[object_type]:
+                continue
+            label = SEALED_LABEL.format(id=doc_id)
+            if event.object_type == object_type:  # the event is about the document itself
+                answer[event.id] = Sealed(label, "")
+            else:  # about something else (a hồ sơ) naming the document in its details
+                answer[event.id] = Sealed(f"{event.object_type} {event.object_id}", label)
+    return answer

@@ -95,4 +95,5 @@ def audit_log():
     actions = session().scalars(select(audit.AuditEvent.action).where(
         audit.AuditEvent.chain == chain).distinct().order_by(audit.AuditEvent.action)).all()
     return render_template("core/audit.html", events=events, total=total, page=page,
-                           actions=actions, action=action)
+                           actions=actions, action=action,
+                           sealed=audit.sealed(session(), current_user, events))

@@ -78,15 +78,54 @@ def _key(text: str) -> str:
     return normalise_text(text).casefold()
 
 
-def find_duplicate(session, org_id: int, sender: str, notation: str,
-                   doc_date: date) -> IncomingDocument | None:
-    """An already registered document with the same issuing body, notation and date."""
+def _twin(session, org_id: int, sender: str, notation: str,
+          doc_date: date) -> IncomingDocument | None:
+    """An already registered document with the same issuing body, notation and date,
+    whoever may open it: registering it twice is refused all the same."""
     return session.scalar(select(IncomingDocument).where(
         IncomingDocument.org_id == org_id,
         IncomingDocument.sender_key == _key(sender),
         IncomingDocument.notation_key == _key(notation),
         IncomingDocument.doc_date == doc_date,
         IncomingDocument.status != IncomingStatus.REJECTED).limit(1))
+
+
+ALREADY_REGISTERED = "Văn bản này đã được vào sổ."
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """What the asker may learn of an already registered twin: its id and số đến only
+    when they may open it. A classified twin they may not open is only said to exist, so
+    typing a notation is no way to learn a secret document's number or id."""
+    message: str
+    id: int | None = None
+    arrival_number: int | None = None
+
+
+def _may_open(session, actor: User, doc: IncomingDocument) -> bool:
+    return session.scalar(select(IncomingDocument.id).where(
+        IncomingDocument.id == doc.id, visible_clause(actor))) is not None
+
+
+def _describe(session, actor: User, doc: IncomingDocument, known: str) -> Duplicate:
+    if not _may_open(session, actor, doc):
+        return Duplicate(ALREADY_REGISTERED)
+    return Duplicate(f"{known} đã được vào sổ (số đến {doc.arrival_number}).", doc.id,
+                     doc.arrival_number)
+
+
+def find_duplicate(session, actor: User, sender: str, notation: str,
+                   doc_date: date) -> Duplicate | None:
+    """The registration form's early warning: a twin in the actor's organisation."""
+    doc = _twin(session, actor.org_id, sender, notation, doc_date)
+    return None if doc is None else _describe(session, actor, doc, "Văn bản này")
+
+
+def _refuse_duplicate(session, actor: User, doc: IncomingDocument, known: str) -> Conflict:
+    seen = _describe(session, actor, doc, known)
+    extra = {} if seen.id is None else {"id": seen.id}
+    return Conflict(seen.message, code="duplicate", **extra)
 
 
 def check_signatures(upload: CheckedPdf, trust: TrustStore | None) -> dict | None:
@@ -112,11 +151,10 @@ def register(session, blobs: BlobStore, actor: User, data: Registration, upload:
     # The counter row is locked from here to commit: the duplicate check below is
     # therefore race-free, and a refused registration gives its number back.
     number = numbering.allocate(session, actor.org_id, REGISTER, arrival.year)
-    existing = find_duplicate(session, actor.org_id, data.sender, data.notation, data.doc_date)
+    existing = _twin(session, actor.org_id, data.sender, data.notation, data.doc_date)
     if existing is not None:
-        raise Conflict(
-            f"Văn bản {data.notation} của {data.sender} ngày {data.doc_date:%d/%m/%Y} đã được "
-            f"vào sổ (số đến {existing.arrival_number}).", code="duplicate", id=existing.id)
+        raise _refuse_duplicate(session, actor, existing, f"Văn bản {data.notation} của "
+                                f"{data.sender} ngày {data.doc_date:%d/%m/%Y}")
     doc = IncomingDocument(
         org_id=actor.org_id, doc_type=data.doc_type, subject=data.subject,
         notation=data.notation, notation_key=_key(data.notation), doc_date=data.doc_date,
@@ -199,6 +237,17 @@ def count_visible(session, actor: User, *criteria, cap: int | None = None) -> in
 
 
 TEXT_COUNT_CAP = 10_000
+
+
+@audit.seals(IncomingDocument.__tablename__, kind="incoming")
+def sealed_ids(session, user: User, ids: set[int]) -> set[int]:
+    """Of ``ids``, the classified documents ``user`` may not open (the audit log shows
+    events about them without their contents). By this slice's visibility rule, in one
+    query."""
+    doc = IncomingDocument
+    may_open = select(doc.id).where(doc.id.in_(ids), visible_clause(user))
+    return set(session.scalars(select(doc.id).where(
+        doc.id.in_(ids), doc.secrecy != "normal", doc.id.not_in(may_open))))
 
 
 def get_visible(session, actor: User, doc_id: int, *, with_details: bool = False,
@@ -503,11 +552,10 @@ def accept(session, actor: User, doc_id: int) -> IncomingDocument:
     moment = clock.now()
     arrival = clock.local(moment).date()
     number = numbering.allocate(session, actor.org_id, REGISTER, arrival.year)
-    existing = find_duplicate(session, actor.org_id, doc.sender, doc.notation, doc.doc_date)
+    existing = _twin(session, actor.org_id, doc.sender, doc.notation, doc.doc_date)
     if (existing is not None and existing.id != doc.id
             and existing.status != IncomingStatus.PENDING):
-        raise Conflict(f"Văn bản {doc.notation} đã được vào sổ (số đến "
-                       f"{existing.arrival_number}).", code="duplicate", id=existing.id)
+        raise _refuse_duplicate(session, actor, existing, f"Văn bản {doc.notation}")
     doc.status, doc.arrival_number = IncomingStatus.REGISTERED, number
     doc.arrival_year = arrival.year
     doc.arrival_date, doc.registered_by_id, doc.registered_at = arrival, actor.id, moment

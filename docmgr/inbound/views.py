@@ -87,12 +87,15 @@ def check_duplicate():
         doc_date = None
     if not (args.get("sender") and args.get("notation") and doc_date):
         return jsonify({"duplicate": None})
-    doc = ops.find_duplicate(session(), current_user.org_id, args["sender"], args["notation"],
-                             doc_date)
-    if doc is None:
+    twin = ops.find_duplicate(session(), current_user, args["sender"], args["notation"],
+                              doc_date)
+    if twin is None:
         return jsonify({"duplicate": None})
-    return jsonify({"duplicate": {"id": doc.id, "arrival_number": doc.arrival_number,
-                                  "url": url_for(".show", doc_id=doc.id)}})
+    if twin.id is None:  # a classified twin the clerk may not open: only that it exists
+        return jsonify({"duplicate": {"message": twin.message}})
+    return jsonify({"duplicate": {"message": twin.message, "id": twin.id,
+                                  "arrival_number": twin.arrival_number,
+                                  "url": url_for(".show", doc_id=twin.id)}})
 
 
 @bp.get("/<int:doc_id>")

@@ -16,8 +16,9 @@ ANY = tuple(Role)
 
 def _details(dossier_id: int, status: int = 200):
     dossier = ops.get_in_org(session(), current_user(), dossier_id)
-    shown, hidden = ops.contents(session(), current_user(), dossier)
-    body = dossier_dict(dossier, doc_total=len(shown) + hidden, entries=shown, hidden=hidden)
+    seen = ops.contents(session(), current_user(), dossier)
+    body = dossier_dict(dossier, doc_total=seen.total, span=(seen.start_date, seen.end_date),
+                        entries=seen.entries, hidden=seen.hidden)
     return jsonify(body), status
 
 
@@ -29,8 +30,11 @@ def list_dossiers():
         session(), current_user(), year=int_arg(request.args, "year"),
         status=request.args.get("status") or None, due=request.args.get("due") == "1",
         offset=page.offset, limit=page.per_page)
-    counts = ops.document_counts(session(), [d.id for d in items])
-    return listing(total, page, [dossier_dict(d, doc_total=counts.get(d.id, 0))
+    ids = [d.id for d in items]
+    counts = ops.document_counts(session(), ids)
+    spans = ops.visible_spans(session(), current_user(), ids)
+    return listing(total, page, [dossier_dict(d, doc_total=counts.get(d.id, 0),
+                                              span=spans.get(d.id, (None, None)))
                                  for d in items])
 
 

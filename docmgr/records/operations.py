@@ -255,11 +255,54 @@ def entries(session, dossier: Dossier, actor: User | None) -> list[Entry]:
     return sorted(rows, key=lambda entry: entry.sort_key)
 
 
-def contents(session, actor: User, dossier: Dossier) -> tuple[list[Entry], int]:
+@dataclass
+class Contents:
+    """A hồ sơ as one reader sees it. The dates span only the documents shown: the stored
+    start and end dates may come from a classified document, and its date is as much the
+    reader's business as its subject. How many are hidden may be told; which, not."""
+    entries: list[Entry]
+    hidden: int
+
+    @property
+    def total(self) -> int:
+        return len(self.entries) + self.hidden
+
+    @property
+    def start_date(self) -> date | None:
+        return min((e.doc.doc_date for e in self.entries if e.doc.doc_date), default=None)
+
+    @property
+    def end_date(self) -> date | None:
+        return max((e.doc.doc_date for e in self.entries if e.doc.doc_date), default=None)
+
+
+def contents(session, actor: User, dossier: Dossier) -> Contents:
     """What the actor may see of the hồ sơ, and how many filed documents are hidden."""
     shown = entries(session, dossier, actor)
     total = document_counts(session, [dossier.id]).get(dossier.id, 0)
-    return shown, total - len(shown)
+    return Contents(shown, total - len(shown))
+
+
+def visible_spans(session, actor: User, dossier_ids: list[int]
+                  ) -> dict[int, tuple[date | None, date | None]]:
+    """The earliest and latest dates of the documents of each hồ sơ that the actor may
+    open (the catalogue's "Thời gian"), one grouped query per register. For a reader who
+    may open everything it equals the stored start and end dates."""
+    spans: dict[int, tuple[date | None, date | None]] = {}
+    if not dossier_ids:
+        return spans
+    for model, column, rule in ((IncomingDocument, FiledDocument.incoming_id, inbound),
+                                (OutgoingDocument, FiledDocument.outgoing_id, outbound)):
+        rows = session.execute(
+            select(FiledDocument.dossier_id, func.min(model.doc_date), func.max(model.doc_date))
+            .join(model, column == model.id)
+            .where(FiledDocument.dossier_id.in_(dossier_ids), rule.visible_clause(actor))
+            .group_by(FiledDocument.dossier_id))
+        for dossier_id, start, end in rows:
+            known = spans.get(dossier_id, (None, None))
+            spans[dossier_id] = (min(filter(None, (known[0], start)), default=None),
+                                 max(filter(None, (known[1], end)), default=None))
+    return spans
 
 
 def _document(session, actor: User, kind: str, doc_id: int):

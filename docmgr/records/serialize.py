@@ -1,4 +1,6 @@
 """How a hồ sơ looks in JSON."""
+from datetime import date
+
 from docmgr.core import clock
 from docmgr.records.models import Dossier
 from docmgr.records.operations import Entry
@@ -27,10 +29,12 @@ def entry_dict(entry: Entry) -> dict:
     return data
 
 
-def dossier_dict(dossier: Dossier, *, doc_total: int, entries: list[Entry] | None = None,
-                 hidden: int = 0) -> dict:
+def dossier_dict(dossier: Dossier, *, doc_total: int, span: tuple[date | None, date | None],
+                 entries: list[Entry] | None = None, hidden: int = 0) -> dict:
     """``retention`` is a number of years or "permanent"; ``archive_warning`` is
-    "due_soon" (30 days before the archive due date), "overdue" or null."""
+    "due_soon" (30 days before the archive due date), "overdue" or null. ``span`` is the
+    start and end date as the reader may know them (records.operations.Contents and
+    visible_spans), never the stored ones, which may come from a hidden document."""
     data = {
         "id": dossier.id, "year": dossier.year, "code": dossier.code, "title": dossier.title,
         "retention": "permanent" if dossier.permanent else dossier.retention_years,
@@ -38,7 +42,7 @@ def dossier_dict(dossier: Dossier, *, doc_total: int, entries: list[Entry] | Non
         "owner_id": dossier.owner_id, "owner": dossier.owner.full_name,
         "unit_id": dossier.unit_id, "unit": dossier.unit.name if dossier.unit else None,
         "status": dossier.status, "status_label": dossier.status_label,
-        "start_date": _iso(dossier.start_date), "end_date": _iso(dossier.end_date),
+        "start_date": _iso(span[0]), "end_date": _iso(span[1]),
         "closed_at": _moment(dossier.closed_at), "archive_due": _iso(dossier.archive_due),
         "submitted_at": _moment(dossier.submitted_at),
         "archive_warning": dossier.archive_state(clock.today()),

@@ -52,6 +52,7 @@ def _catalogue_page(values: dict | None = None, status: int = 200, error_field=N
     return render_template(
         "records/list.html", items=items, total=total, page=page, filters=filters,
         counts=ops.document_counts(session(), [d.id for d in items]),
+        spans=ops.visible_spans(session(), current_user, [d.id for d in items]),
         due_count=ops.due_count(session(), current_user), statuses=STATUS_LABELS,
         creating=creating, values={**defaults, **(values or {})}, error_field=error_field,
         owners=ops.owner_choices(session(), current_user) if creating else [],
@@ -85,9 +86,11 @@ def create():
 @roles_required(*ANY_ROLE)
 def show(dossier_id):
     dossier = ops.get_in_org(session(), current_user, dossier_id)
-    shown, hidden = ops.contents(session(), current_user, dossier)
+    seen = ops.contents(session(), current_user, dossier)
+    shown = seen.entries
     return render_template(
-        "records/show.html", dossier=dossier, entries=shown, hidden=hidden,
+        "records/show.html", dossier=dossier, entries=shown, hidden=seen.hidden,
+        start_date=seen.start_date, end_date=seen.end_date,
         actions=ops.allowed_actions(current_user, dossier),
         unfilable={(e.kind, e.doc.id) for e in shown if ops.may_unfile(current_user, dossier, e)},
         warning=dossier.archive_state(clock.today()), events=ops.timeline(session(), dossier),

@@ -39,11 +39,14 @@
           if (asked !== latest) return;
           if (!body.duplicate) { warning.hidden = true; return; }
           warning.textContent = "";
-          warning.append("Văn bản này đã được vào sổ (số đến " + body.duplicate.arrival_number + "). ");
-          var link = document.createElement("a");
-          link.href = body.duplicate.url;
-          link.textContent = "Mở văn bản đã vào sổ";
-          warning.append(link);
+          warning.append(body.duplicate.message);
+          // No link to a classified document the clerk may not open (no url is sent).
+          if (body.duplicate.url) {
+            var link = document.createElement("a");
+            link.href = body.duplicate.url;
+            link.textContent = "Mở văn bản đã vào sổ";
+            warning.append(" ", link);
+          }
           warning.hidden = false;
         }).catch(function () { if (asked === latest) warning.hidden = true; });
     };
