@@ -110,7 +110,8 @@ def prepare_data_dir(settings: Settings) -> Settings:
 
     Returns the settings with ``secret_key`` filled in.
     """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from docmgr.core.storage import private_dir  # storage imports nothing of docmgr
+    private_dir(settings.data_dir)
     if settings.secret_key:
         return settings
     return dataclasses.replace(settings,
@@ -126,6 +127,7 @@ def _persistent_secret(path: Path) -> str:
     except FileExistsError:
         pass
     else:
+        os.fchmod(fd, 0o600)  # the umask may only narrow os.open's mode; be exact
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_hex(32))
     key = path.read_text().strip()

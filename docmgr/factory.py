@@ -7,7 +7,7 @@ from flask import Flask
 
 from docmgr import cli, config, web_app
 from docmgr.config import Settings
-from docmgr.core import clock
+from docmgr.core import clock, transaction
 from docmgr.core.storage import BlobStore
 from docmgr.db import Database
 from docmgr.extensions import csrf, login_manager
@@ -54,7 +54,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         settings=settings,
         db=Database(settings.database_url, pool_size=settings.db_pool_size,
                     max_overflow=settings.db_max_overflow),
-        blobs=BlobStore(settings.data_dir / "blobs"))
+        blobs=BlobStore(settings.data_dir / "blobs", journal=transaction.blob_journal))
 
     # pyHanko logs a full traceback at WARNING for every certificate that does not chain
     # to a trust root; our reports already say "not trusted", in Vietnamese.

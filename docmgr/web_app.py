@@ -5,7 +5,7 @@ changes nothing.
 from datetime import datetime
 from functools import cache
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from docmgr.core import catalogue, clock, limits, transaction
@@ -13,7 +13,7 @@ from docmgr.core.api import api, http_error_json, is_api_request
 from docmgr.core.auth import ROLE_LABELS, User
 from docmgr.core.errors import DomainError
 from docmgr.core.views import bp as core_views
-from docmgr.core.web import close_session, session
+from docmgr.core.web import close_session, session, settings
 from docmgr.extensions import csrf, login_manager
 from docmgr.home import bp as home_views
 from docmgr.inbound.api import bp as inbound_api
@@ -122,6 +122,9 @@ def _load_user(user_id: str):
     return user if user is not None and user.active else None
 
 
+HSTS_MAX_AGE = 31536000  # one year: browsers keep to HTTPS once they have seen it
+
+
 def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
@@ -129,5 +132,12 @@ def _security_headers(response):
     response.headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'self'")
+        "frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
+    if settings().secure_cookies:  # served over HTTPS (the same switch as Secure cookies)
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_MAX_AGE}")
+    # Pages, exports and files hold official documents: no copy in any cache (a shared
+    # computer's browser, a proxy). Only what declares itself private (page previews)
+    # and the static assets may be kept.
+    if request.endpoint != "static" and not response.cache_control.private:
+        response.headers["Cache-Control"] = "no-store"
     return response

@@ -77,7 +77,7 @@ def store_pdf(session, store: BlobStore, checked: CheckedPdf, *, filename: str, 
               user_id: int | None) -> StoredFile:
     """Put the bytes in the blob store, then record them (the row commits after the blob)."""
     digest = store.put(checked.data)
-    row = StoredFile(org_id=org_id, sha256=digest, filename=safe_filename(filename),
+    row = StoredFile(org_id=org_id, sha256=digest, filename=pdf_name(safe_filename(filename)),
                      size=len(checked.data), page_count=checked.page_count,
                      has_signatures=checked.has_signatures, uploaded_by_id=user_id)
     session.add(row)
@@ -89,6 +89,15 @@ def safe_filename(name: str) -> str:
     name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
     name = "".join(ch for ch in name if ch.isprintable()).strip() or "tai-lieu.pdf"
     return name[:200]
+
+
+def pdf_name(name: str) -> str:
+    """The uploader's name with a .pdf extension: what was stored passed the PDF checks,
+    whatever it was called (``hoa-don.html`` with a PDF appended becomes ``hoa-don.pdf``)."""
+    if name.lower().endswith(".pdf"):
+        return name
+    stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+    return f"{stem.lstrip('.') or 'tai-lieu'}.pdf"
 
 
 def normalise_text(value: str) -> str:

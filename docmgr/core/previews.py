@@ -9,8 +9,6 @@ at once with ``PreviewUnavailable`` (its file is then marked, see
 size cannot exhaust the worker before that.
 """
 import io
-import os
-import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +20,7 @@ from PIL import Image, ImageDraw
 from docmgr.core import processing, sandbox
 from docmgr.core.documents import OVER_LIMIT_NOTICE
 from docmgr.core.errors import DomainError, NotFound, ServiceBusy
-from docmgr.core.storage import BlobStore
+from docmgr.core.storage import BlobStore, write_private
 
 MAX_PIXELS = 12_000_000
 
@@ -51,11 +49,7 @@ def page_png(blobs: BlobStore, cache_dir: Path, sha256: str, page_number: int,
     if target.exists():
         return target
     png = _render_isolated(blobs, sha256, page_number, width, None)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".png")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(png)
-    os.replace(tmp, target)
+    write_private(target, png)  # 0600 in 0700 directories, like every file of DATA_DIR
     return target
 
 

@@ -18,7 +18,9 @@ operation, and render or redirect. When the answer is ready, ``_end_transaction`
 
 ``close_session`` (teardown) rolls back whatever is still open: the safety net for an
 exception that escaped every handler. Files reach the blob store before the row that names
-them; a rolled-back request leaves at most an orphan blob, which is harmless.
+them (a row never points at a missing file); the blobs a request created are removed again
+when its transaction is not committed (``blob_journal``), so a refused upload leaves nothing
+on disk.
 
 The commit is in ``after_request`` rather than in each view so that no view can forget it,
 commit half-way, or commit a refusal. If the commit itself fails (a full disk, the database
@@ -50,9 +52,11 @@ and the declaration must use ``functools.wraps`` (they all do), which carries it
 """
 from functools import wraps
 
-from flask import current_app, flash, g, redirect, request
+from flask import current_app, flash, g, has_request_context, redirect, request
+from sqlalchemy import exists, or_, select
 
 from docmgr.core.errors import DomainError
+from docmgr.core.storage import BlobJournal
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -61,6 +65,7 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SESSION = "db_session"
 _OUTCOME = "transaction_outcome"
 _AFTER_COMMIT = "after_commit"
+_BLOBS = "blob_journal"
 KEEP, DISCARD = "keep", "discard"
 
 
@@ -83,6 +88,44 @@ def close_session(exc=None):
         if exc is not None or sess.in_transaction():
             sess.rollback()
         sess.close()
+    _discard_blobs()  # an exception escaped every handler: nothing was committed
+
+
+def blob_journal() -> BlobJournal | None:
+    """The blob store's journal of this write request (None outside one: a GET writes no
+    blob, commands keep what they write)."""
+    if not has_request_context() or _read_only():
+        return None
+    if _BLOBS not in g:
+        setattr(g, _BLOBS, BlobJournal())
+    return g.get(_BLOBS)
+
+
+def _keep_blobs() -> None:
+    journal = g.pop(_BLOBS, None)
+    if journal is not None:
+        journal.release()
+
+
+def _discard_blobs() -> None:
+    journal = g.pop(_BLOBS, None)
+    if journal is not None:
+        journal.discard(_blob_referenced)
+
+
+def _blob_referenced(sha256: str) -> bool:
+    """Whether a committed row names the blob (asked in a session of its own, so the state
+    of the request's session does not matter); True when the database cannot say."""
+    from docmgr.core.documents import StoredFile  # here: models import the web plumbing
+    from docmgr.signing.models import OrgSeal, SignatureImage
+    try:
+        with current_app.extensions["docmgr"].db.reader() as check:
+            return bool(check.scalar(select(or_(
+                exists().where(StoredFile.sha256 == sha256),
+                exists().where(SignatureImage.sha256 == sha256),
+                exists().where(OrgSeal.sha256 == sha256)))))
+    except Exception:  # noqa: BLE001 - unsure means keep: an orphan blob is harmless
+        return True
 
 
 def after_commit(callback) -> None:
@@ -127,6 +170,10 @@ def _end_transaction(response):
             return current_app.make_response(current_app.handle_user_exception(exc))
     elif sess is not None:
         sess.rollback()
+    if outcome == KEEP and response.status_code < 400:
+        _keep_blobs()
+    else:  # refused, failed, or a refusal that keeps only its bookkeeping
+        _discard_blobs()
     if outcome == KEEP:
         for callback in callbacks:
             callback()

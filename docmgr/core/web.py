@@ -1,7 +1,9 @@
 """Request plumbing shared by every slice's views and API: the request's session (opened
 and ended by core/transaction.py — views never commit), the blob store, pagination, and
 parsing helpers."""
+import unicodedata
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from flask import Response, current_app, request, send_file
 
@@ -93,11 +95,46 @@ def read_attachments(field: str = "attachments") -> list[tuple[CheckedPdf, str]]
     return checked
 
 
-def pdf_response(stored, *, download: bool = False):
-    """A stored PDF, byte for byte, with an ETag (files never change)."""
-    return send_file(blobs().path(stored.sha256), mimetype="application/pdf",
-                     download_name=stored.filename, conditional=True, etag=stored.sha256,
-                     as_attachment=download)
+def pdf_response(stored, notation: str | None, fallback: str, *, inline: bool = False):
+    """A stored PDF, byte for byte, with an ETag (files never change).
+
+    Always ``application/pdf`` under a ``.pdf`` name made from the document's notation
+    (``fallback`` when it has none), never the uploader's file name: a file that was HTML
+    with a PDF appended passes the PDF checks, and saved as ``hoa-don.html`` a browser
+    would open it as a page of ours. ``inline`` only for our own viewer links; anything
+    else is an attachment."""
+    response = send_file(blobs().path(stored.sha256), mimetype="application/pdf",
+                         conditional=True, etag=stored.sha256)
+    response.headers["Content-Disposition"] = content_disposition(
+        pdf_filename(notation, fallback), inline=inline)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def pdf_filename(notation: str | None, fallback: str) -> str:
+    """``02/QĐ-VP`` -> ``02-QĐ-VP.pdf``: letters, digits, ``-._`` only, no leading dot."""
+    return f"{_slug(notation or '') or _slug(fallback) or 'van-ban'}.pdf"
+
+
+def _slug(text: str) -> str:
+    kept = "".join(ch if ch.isalnum() or ch in "-_" else "-"
+                   for ch in unicodedata.normalize("NFC", text))
+    return "-".join(part for part in kept.split("-") if part)[:100]
+
+
+def ascii_fold(text: str) -> str:
+    """Vietnamese without diacritics (Đ -> D, ệ -> e), for headers that must be ASCII."""
+    text = unicodedata.normalize("NFKD", text.replace("Đ", "D").replace("đ", "d"))
+    return text.encode("ascii", "ignore").decode()
+
+
+def content_disposition(filename: str, *, inline: bool = False) -> str:
+    """``filename=`` folded to ASCII for old clients, ``filename*=`` (RFC 6266/5987) with
+    the Vietnamese name for the rest."""
+    plain = ascii_fold(filename).replace('"', "").replace("\\", "") or "tai-lieu"
+    disposition = "inline" if inline else "attachment"
+    return (f'{disposition}; filename="{plain}"; '
+            f"filename*=UTF-8''{quote(filename, safe='')}")
 
 
 def page_image_response(stored, number: int, marks=None):
@@ -118,4 +155,4 @@ def page_image_response(stored, number: int, marks=None):
 
 def file_download(body: bytes, filename: str, mimetype: str):
     return Response(body, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": content_disposition(filename)})

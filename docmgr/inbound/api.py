@@ -56,7 +56,7 @@ def get_document(doc_id):
 @roles(*ANY)
 def get_file(doc_id):
     doc = ops.get_visible(session(), current_user(), doc_id, with_details=True)
-    return pdf_response(doc.file)
+    return pdf_response(doc.file, doc.notation, fallback=f"van-ban-den-{doc.id}")
 
 
 @bp.post("/incoming/<int:doc_id>/assignments")

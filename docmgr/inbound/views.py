@@ -164,7 +164,8 @@ def reject(doc_id):
 @roles_required(*ANY_ROLE)
 def file(doc_id):
     doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
-    return pdf_response(doc.file, download=request.args.get("download") == "1")
+    return pdf_response(doc.file, doc.notation, fallback=f"van-ban-den-{doc.id}",
+                        inline=request.args.get("download") != "1")
 
 
 @bp.get("/<int:doc_id>/pages/<int:number>.png")

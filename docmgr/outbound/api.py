@@ -133,13 +133,15 @@ def issue(doc_id):
 def file(doc_id):
     """The final signed PDF once signed or issued; the current draft version before."""
     doc = ops.get_visible(session(), current_user(), doc_id)
-    return pdf_response(session().get(StoredFile, doc.signed_file_id or doc.file_id))
+    return pdf_response(session().get(StoredFile, doc.signed_file_id or doc.file_id),
+                        doc.notation, fallback=f"van-ban-di-{doc.id}")
 
 
 @bp.get("/outgoing/<int:doc_id>/attachments/<int:attachment_id>")
 @roles(*ANY)
 def attachment(doc_id, attachment_id):
-    return pdf_response(ops.attachment_file(session(), current_user(), doc_id, attachment_id))
+    stored = ops.attachment_file(session(), current_user(), doc_id, attachment_id)
+    return pdf_response(stored, *ops.attachment_name(session(), doc_id, attachment_id))
 
 
 @bp.get("/registers/outgoing")

@@ -649,6 +649,15 @@ def attachment_file(session, actor: User, doc_id: int, attachment_id: int) -> St
     return session.get(StoredFile, attachment.signed_file_id or attachment.file_id)
 
 
+def attachment_name(session, doc_id: int, attachment_id: int) -> tuple[str, str]:
+    """(name, fallback) of an attachment's download, once ``attachment_file`` allowed it:
+    the document's notation and the attachment's place (tài liệu kèm theo 1, 2...)."""
+    doc = session.get(OutgoingDocument, doc_id)
+    position = session.get(Attachment, attachment_id).position
+    name = f"{doc.notation}-phu-luc-{position}" if doc.notation else ""
+    return name, f"van-ban-di-{doc_id}-phu-luc-{position}"
+
+
 def _dispatch(session, doc: OutgoingDocument, org: Organization, stored: StoredFile) -> None:
     """Internal recipients receive the signed file in their incoming queue at once;
     classified documents never travel over the electronic interchange."""

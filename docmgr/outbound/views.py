@@ -367,8 +367,9 @@ def page_image(doc_id, number):
 @roles_required(*ANY_ROLE)
 def file(doc_id):
     doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
-    return pdf_response(_file_of(doc, int_arg(request.args, "f")),
-                        download=request.args.get("download") == "1")
+    return pdf_response(_file_of(doc, int_arg(request.args, "f")), doc.notation,
+                        fallback=f"van-ban-di-{doc.id}",
+                        inline=request.args.get("download") != "1")
 
 
 # --- sổ đăng ký văn bản đi -------------------------------------------------------------------
@@ -376,8 +377,9 @@ def file(doc_id):
 @bp.get("/<int:doc_id>/attachments/<int:attachment_id>")
 @roles_required(*ANY_ROLE)
 def attachment(doc_id, attachment_id):
-    return pdf_response(ops.attachment_file(session(), current_user, doc_id, attachment_id),
-                        download=request.args.get("download") == "1")
+    stored = ops.attachment_file(session(), current_user, doc_id, attachment_id)
+    return pdf_response(stored, *ops.attachment_name(session(), doc_id, attachment_id),
+                        inline=request.args.get("download") != "1")
 
 
 @bp.get("/register")

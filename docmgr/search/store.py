@@ -13,6 +13,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from docmgr.core.storage import private_dir
 from docmgr.search.backend import Backend, IndexUnavailable
 from docmgr.search.engines import open_backend
 
@@ -75,7 +76,7 @@ class IndexStore:
     def writer_lock(self, *, wait: bool = True):
         """The single-writer lock; with ``wait=False`` yields False when someone else
         holds it."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
         with open(self.root / f"{self.backend}.lock", "a+") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))

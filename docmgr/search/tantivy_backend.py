@@ -11,6 +11,7 @@ from pathlib import Path
 import tantivy
 from tantivy import Occur, Query
 
+from docmgr.core.storage import private_dir
 from docmgr.search.analysis import Clause
 from docmgr.search.backend import (
     BOOST_EXACT,
@@ -234,7 +235,7 @@ class TantivyBackend:
                 if self._index.schema != SCHEMA:
                     raise IndexUnavailable(f"the Tantivy index in {self.path} has another schema")
             elif create:
-                self.path.mkdir(parents=True, exist_ok=True)
+                private_dir(self.path)  # 0700: the index holds the documents' text
                 self._index = tantivy.Index(SCHEMA, path=str(self.path), reuse=False)
             else:
                 raise IndexUnavailable(f"no Tantivy index in {self.path}")

@@ -8,6 +8,7 @@ from whoosh import query as Q
 from whoosh.analysis import RegexTokenizer
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, Schema
 
+from docmgr.core.storage import private_dir
 from docmgr.search.analysis import Clause, fold_normalised
 from docmgr.search.backend import (
     BOOST_EXACT,
@@ -127,7 +128,7 @@ class WhooshBackend:
             if whoosh_index.exists_in(str(self.path)):
                 self._index = whoosh_index.open_dir(str(self.path))
             elif create:
-                self.path.mkdir(parents=True, exist_ok=True)
+                private_dir(self.path)  # 0700: the index holds the documents' text
                 self._index = whoosh_index.create_in(str(self.path), _schema())
             else:
                 raise IndexUnavailable(f"no Whoosh index in {self.path}")
