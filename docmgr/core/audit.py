@@ -135,14 +135,16 @@ _SEALERS: dict[str, SealedIds] = {}
 _KINDS: dict[str, str] = {}  # the "kind" a detail names ("incoming") -> its table name
 
 
-def seals(object_type: str, kind: str):
-    """Register a slice's answer for its documents (object_type: the table name events
-    carry; kind: the word events of other slices use in their details, e.g. records)."""
-    def register(function: SealedIds) -> SealedIds:
-        _SEALERS[object_type] = function
-        _KINDS[kind] = object_type
-        return function
-    return register
+def seal_documents(model, kind: str, visible_clause) -> None:
+    """Register a slice's documents: the log seals events about those that are classified
+    and that the reader may not open by the slice's own ``visible_clause(user)``. ``kind``
+    is the word other slices' events use in their details for them (records: "incoming")."""
+    def sealed_ids(session, user, ids: set[int]) -> set[int]:
+        may_open = select(model.id).where(model.id.in_(ids), visible_clause(user))
+        return set(session.scalars(select(model.id).where(
+            model.id.in_(ids), model.secrecy != "normal", model.id.not_in(may_open))))
+    _SEALERS[model.__tablename__] = sealed_ids
+    _KINDS[kind] = model.__tablename__
 
 
 SEALED_LABEL = "văn bản mật #{id}"

@@ -239,15 +239,8 @@ def count_visible(session, actor: User, *criteria, cap: int | None = None) -> in
 TEXT_COUNT_CAP = 10_000
 
 
-@audit.seals(IncomingDocument.__tablename__, kind="incoming")
-def sealed_ids(session, user: User, ids: set[int]) -> set[int]:
-    """Of ``ids``, the classified documents ``user`` may not open (the audit log shows
-    events about them without their contents). By this slice's visibility rule, in one
-    query."""
-    doc = IncomingDocument
-    may_open = select(doc.id).where(doc.id.in_(ids), visible_clause(user))
-    return set(session.scalars(select(doc.id).where(
-        doc.id.in_(ids), doc.secrecy != "normal", doc.id.not_in(may_open))))
+# The audit log shows events about classified documents only to who may open them.
+audit.seal_documents(IncomingDocument, "incoming", visible_clause)
 
 
 def get_visible(session, actor: User, doc_id: int, *, with_details: bool = False,

@@ -182,15 +182,8 @@ def _loaders():
             selectinload(OutgoingDocument.attachments).joinedload(Attachment.signed_file))
 
 
-@audit.seals(OutgoingDocument.__tablename__, kind="outgoing")
-def sealed_ids(session, user: User, ids: set[int]) -> set[int]:
-    """Of ``ids``, the classified documents ``user`` may not open (the audit log shows
-    events about them without their contents). By this slice's visibility rule, in one
-    query."""
-    doc = OutgoingDocument
-    may_open = select(doc.id).where(doc.id.in_(ids), visible_clause(user))
-    return set(session.scalars(select(doc.id).where(
-        doc.id.in_(ids), doc.secrecy != "normal", doc.id.not_in(may_open))))
+# The audit log shows events about classified documents only to who may open them.
+audit.seal_documents(OutgoingDocument, "outgoing", visible_clause)
 
 
 def get_visible(session, actor: User, doc_id: int, *, with_details: bool = False,
