@@ -360,16 +360,8 @@ def assign(session, actor: User, doc_id: int, *, user_id: int | None = None,
     require_role(actor, *DISTRIBUTORS)
     note = text(note, "note", label="Ý kiến chỉ đạo", max_len=NOTE_MAX)
     doc = get_visible(session, actor, doc_id, for_update=True)
-    try:
-        role = AssignmentRole(role)
-    except ValueError:
-        raise ValidationFailed("Vai trò xử lý không hợp lệ.", field="role") from None
-    if (user_id is None) == (unit_id is None):
-        raise ValidationFailed("Chọn một người hoặc một phòng/ban nhận.", field="user_id")
-    if doc.status not in IncomingStatus.OPEN:
-        raise Conflict("Văn bản không ở trạng thái có thể chuyển xử lý.", code="invalid_state")
-    if deadline is not None and deadline < clock.today():
-        raise ValidationFailed("Hạn xử lý không thể trước hôm nay.", field="deadline")
+    role = _assignment_role(role)
+    _check_assignable(doc, user_id, unit_id, deadline)
     target_user = user_in_org(session, actor.org_id, user_id) if user_id else None
     target_unit = unit_in_org(session, actor.org_id, unit_id) if unit_id else None
     active = session.scalars(select(Assignment).where(
@@ -380,15 +372,7 @@ def assign(session, actor: User, doc_id: int, *, user_id: int | None = None,
     if any(a.role == role and a.user_id == user_id and a.unit_id == unit_id for a in active):
         raise Conflict("Người/đơn vị này đã được giao văn bản với vai trò đó.",
                        code="already_assigned")
-    if role == AssignmentRole.MAIN:
-        replaced = [a for a in active
-                    if a.role == AssignmentRole.MAIN and (not delegating or a.user_id)]
-        for previous in replaced:
-            previous.active = False
-        doc.status = IncomingStatus.IN_PROGRESS if delegating else IncomingStatus.ASSIGNED
-        doc.deadline = deadline or doc.deadline
-    elif doc.status == IncomingStatus.REGISTERED and role == AssignmentRole.COOPERATE:
-        doc.status = IncomingStatus.ASSIGNED
+    _hand_over(doc, active, role, deadline, delegating=delegating)
     assignment = Assignment(document_id=doc.id, user_id=user_id, unit_id=unit_id, role=role,
                             deadline=deadline or doc.deadline, note=note,
                             assigned_by_id=actor.id, assigned_at=clock.now())
@@ -399,6 +383,37 @@ def assign(session, actor: User, doc_id: int, *, user_id: int | None = None,
                  to_unit=target_unit.name if target_unit else None,
                  deadline=deadline.isoformat() if deadline else None, note=assignment.note)
     return assignment
+
+
+def _assignment_role(role) -> AssignmentRole:
+    try:
+        return AssignmentRole(role)
+    except ValueError:
+        raise ValidationFailed("Vai trò xử lý không hợp lệ.", field="role") from None
+
+
+def _check_assignable(doc: IncomingDocument, user_id, unit_id, deadline) -> None:
+    if (user_id is None) == (unit_id is None):
+        raise ValidationFailed("Chọn một người hoặc một phòng/ban nhận.", field="user_id")
+    if doc.status not in IncomingStatus.OPEN:
+        raise Conflict("Văn bản không ở trạng thái có thể chuyển xử lý.", code="invalid_state")
+    if deadline is not None and deadline < clock.today():
+        raise ValidationFailed("Hạn xử lý không thể trước hôm nay.", field="deadline")
+
+
+def _hand_over(doc: IncomingDocument, active: list[Assignment], role: AssignmentRole,
+               deadline: date | None, *, delegating: bool) -> None:
+    """The document's state after a new assignment. A new main handler replaces the
+    previous one; a unit head passing it on keeps the unit's own assignment (it replaces
+    only a person) and the work is then in progress."""
+    if role == AssignmentRole.MAIN:
+        for previous in active:
+            if previous.role == AssignmentRole.MAIN and (not delegating or previous.user_id):
+                previous.active = False
+        doc.status = IncomingStatus.IN_PROGRESS if delegating else IncomingStatus.ASSIGNED
+        doc.deadline = deadline or doc.deadline
+    elif doc.status == IncomingStatus.REGISTERED and role == AssignmentRole.COOPERATE:
+        doc.status = IncomingStatus.ASSIGNED
 
 
 def assignable_targets(session, actor: User) -> tuple[list[User], list[Unit]]:
