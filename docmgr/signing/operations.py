@@ -158,11 +158,14 @@ def _checked_png(data: bytes, field: str) -> Image.Image:
         raise ValidationFailed("Ảnh quá lớn (tối đa 2 MB).", field=field)
     if not data.startswith(b"\x89PNG\r\n\x1a\n"):
         raise ValidationFailed("Ảnh phải là tệp PNG.", field=field)
+    too_large = ValidationFailed("Ảnh có kích thước quá lớn.", field=field)
     try:
         picture = Image.open(io.BytesIO(data))
         if picture.width * picture.height > MAX_IMAGE_PIXELS:
-            raise ValidationFailed("Ảnh có kích thước quá lớn.", field=field)
+            raise too_large
         picture.load()
+    except Image.DecompressionBombError:  # Pillow refuses the header before we can look
+        raise too_large from None
     except (UnidentifiedImageError, OSError, SyntaxError):
         raise ValidationFailed("Tệp PNG bị hỏng.", field=field) from None
     rgba = picture.convert("RGBA")

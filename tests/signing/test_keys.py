@@ -1,5 +1,6 @@
 """Keys sealed under a PIN, the lock after repeated wrong PINs, images and seals, CLI."""
 import io
+import zlib
 
 import pytest
 from cryptography import x509
@@ -95,9 +96,22 @@ def _png(mode="RGBA", colour=(20, 40, 160, 255), size=(60, 30)) -> bytes:
     return out.getvalue()
 
 
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that declares ``width`` × ``height`` pixels (RGBA) and holds almost nothing:
+    what a hostile upload looks like to a reader that trusts the header."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (len(body).to_bytes(4, "big") + kind + body
+                + zlib.crc32(kind + body).to_bytes(4, "big"))
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 6, 0, 0, 0])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+
+
 @pytest.mark.parametrize("data,message", [
     (b"", "chọn tệp"), (b"GIF89a....", "PNG"), (_png(mode="RGB"), "nền trong suốt"),
     (b"\x89PNG\r\n\x1a\n" + b"0" * 50, "hỏng"),
+    (_png_header(5000, 5000), "kích thước quá lớn"),  # above our cap, below Pillow's
+    (_png_header(20000, 20000), "kích thước quá lớn"),  # Pillow refuses it as a bomb
 ])
 def test_bad_signature_images_are_refused(db, blobs, world, data, message):
     with db.transaction() as s, pytest.raises(ValidationFailed) as refused:
