@@ -172,7 +172,7 @@ def _as(value, kind):
         return tuple(_as(part, args[0]) for part in parts if str(part).strip())
     reader = _READERS.get(kind)
     if reader is None:
-        raise NotImplementedError(f"no reader for settings of type {kind}")  # add one below
+        raise TypeError(f"no reader for settings of type {kind}: add one to _READERS")
     return reader(value)
 
 

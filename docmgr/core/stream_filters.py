@@ -13,6 +13,7 @@ PDF readers, which keep what they decoded before the damage.
 import base64
 import re
 import zlib
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 
 PIECE = 1 << 18
@@ -25,11 +26,12 @@ _NOT_HEX = re.compile(rb"[^0-9A-Fa-f]")
 _NOT_A85 = re.compile(rb"[^!-u]")
 
 
-class _Decoder:
+class _Decoder(ABC):
     finished = False  # its end-of-data marker (or damage) was seen: later input is ignored
 
+    @abstractmethod
     def feed(self, data: bytes) -> Iterator[bytes]:
-        raise NotImplementedError
+        """The decoded bytes ``data`` gives, piece by piece."""
 
     def finish(self) -> Iterator[bytes]:
         return iter(())
