@@ -93,8 +93,10 @@ def create_user(username, password, full_name, role, org_code, unit_abbr):
     def action(session):
         org = accounts.org_by_code(session, org_code)
         unit = accounts.unit_by_abbr(session, org, unit_abbr) if unit_abbr else None
-        user = accounts.create_user(session, org=org, username=username, password=password,
-                                    full_name=full_name, role=role, unit=unit)
+        user = accounts.create_user(
+            session, org=org, username=username, password=password, full_name=full_name,
+            role=role, unit=unit,
+            min_password_length=current_app.extensions["docmgr"].settings.password_min_length)
         audit.record(session, "user.created", org_id=org.id, obj=user, username=username,
                      role=role)
         return user
@@ -118,13 +120,13 @@ def audit_verify():
 @command("demo")
 def demo_command():
     """Load a demo provincial office with one user per role and a few documents."""
-    from docmgr.demo import load_demo
+    from docmgr.demo import PASSWORD, load_demo
     from docmgr.migrations import upgrade
     upgrade(_db().engine)
     services = current_app.extensions["docmgr"]
     created = load_demo(services.db, services.blobs, services.data_dir)
     if created:
-        click.echo("Đã tạo dữ liệu mẫu. Đăng nhập với các tài khoản (mật khẩu: demo1234; "
+        click.echo(f"Đã tạo dữ liệu mẫu. Đăng nhập với các tài khoản (mật khẩu: {PASSWORD}; "
                    "mã PIN ký số của lãnh đạo, trưởng phòng và con dấu cơ quan: 123456):")
         for username, label in created:
             click.echo(f"  {username:<12} {label}")

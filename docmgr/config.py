@@ -51,6 +51,14 @@ class Settings:
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     token_ttl_days: int = 30
+    password_min_length: int = 10
+    # A browser session ends after SESSION_IDLE_MINUTES without a request (a working day)
+    # and SESSION_MAX_HOURS after the login; with "Ghi nhớ đăng nhập", SESSION_MAX_DAYS
+    # after the login, however idle. Logout, a password change and an administrator end
+    # them sooner (core/sessions.py).
+    session_idle_minutes: int = 480
+    session_max_hours: int = 12
+    session_max_days: int = 30
     page_size: int = 20
     reminder_hours: int = 24  # drafts waiting longer than this for review/signature/issue
     preview_width_px: int = 1000

@@ -16,7 +16,7 @@ from docmgr.signing import operations as signing
 from docmgr.signing.pki import BuiltinCA
 from docmgr.signing.trust import TrustStore
 
-PASSWORD = "demo1234"
+PASSWORD = "vanban-demo-2026"  # meets the password rules (core/passwords.py)
 PIN = "123456"  # every demo signing key (personal and the organisation's)
 ORG = ("000.00.01.H55", "Văn phòng UBND tỉnh Quảng Ngãi", "VP")
 PARTNER = ("000.00.02.H55", "Sở Tài chính tỉnh Quảng Ngãi", "STC")

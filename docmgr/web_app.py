@@ -8,12 +8,15 @@ from functools import cache
 from flask import Blueprint, Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from docmgr.core import catalogue, clock, limits, transaction
+from docmgr.core import catalogue, clock, limits, signin, transaction
+from docmgr.core.account_api import bp as account_api
+from docmgr.core.account_views import bp as account_views
+from docmgr.core.admin_users import bp as admin_user_views
 from docmgr.core.api import api, http_error_json, is_api_request
-from docmgr.core.auth import ROLE_LABELS, User
+from docmgr.core.auth import ROLE_LABELS
 from docmgr.core.errors import DomainError
 from docmgr.core.views import bp as core_views
-from docmgr.core.web import close_session, session, settings
+from docmgr.core.web import close_session, settings
 from docmgr.extensions import csrf, login_manager
 from docmgr.home import bp as home_views
 from docmgr.inbound.api import bp as inbound_api
@@ -32,9 +35,10 @@ from docmgr.signing.api import bp as signing_api
 from docmgr.signing.validation import VERDICT_LABELS
 from docmgr.signing.views import bp as signing_views
 
-PAGES = (core_views, home_views, inbound_views, outbound_views, signing_views, search_views,
-         records_views, reports_views)
-API_SLICES = (inbound_api, outbound_api, signing_api, search_api, records_api, reports_api)
+PAGES = (core_views, account_views, admin_user_views, home_views, inbound_views,
+         outbound_views, signing_views, search_views, records_views, reports_views)
+API_SLICES = (account_api, inbound_api, outbound_api, signing_api, search_api, records_api,
+              reports_api)
 
 
 def install(app: Flask) -> None:
@@ -48,7 +52,8 @@ def install(app: Flask) -> None:
     login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "strong"
-    login_manager.user_loader(_load_user)
+    login_manager.user_loader(signin.load_user)  # a server-side session per login
+    app.before_request(signin.require_password_change)
 
     app.jinja_env.globals.update(
         catalogue=catalogue, ROLE_LABELS=ROLE_LABELS, today=clock.today, local=clock.local,
@@ -113,13 +118,6 @@ def _isotime(value) -> str:
         return clock.local(datetime.fromisoformat(value)).strftime("%d/%m/%Y %H:%M:%S")
     except (TypeError, ValueError):
         return value or ""
-
-
-def _load_user(user_id: str):
-    if not user_id.isdigit():
-        return None
-    user = session().get(User, int(user_id))
-    return user if user is not None and user.active else None
 
 
 HSTS_MAX_AGE = 31536000  # one year: browsers keep to HTTPS once they have seen it

@@ -20,6 +20,7 @@ from docmgr.core.auth import (
     user_for_token,
 )
 from docmgr.core.errors import DomainError, Forbidden
+from docmgr.core.signin import open_before_password_change, password_change_pending
 from docmgr.core.web import int_arg, page_args, session, settings
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -35,6 +36,8 @@ HTTP_MESSAGES = {
     413: "Dữ liệu gửi lên (tệp hoặc nội dung JSON) vượt quá giới hạn cho phép.",
     500: "Lỗi hệ thống; thao tác chưa được thực hiện.",
 }
+PASSWORD_CHANGE_REQUIRED = ("Mật khẩu đã được quản trị đặt lại: hãy đổi mật khẩu "
+                            "(POST /api/v1/auth/password) trước khi tiếp tục.")
 
 
 def is_api_request() -> bool:
@@ -64,6 +67,8 @@ def _authenticate():
     user = user_for_token(session(), token) if token else None
     if user is None:
         return error_response(401, "unauthorized", HTTP_MESSAGES[401])
+    if password_change_pending(user):
+        return error_response(403, "password_change_required", PASSWORD_CHANGE_REQUIRED)
     g.api_user = user
     return None
 
@@ -134,6 +139,7 @@ def create_token():
 
 
 @api.delete("/auth/token")
+@open_before_password_change
 def delete_token():
     """Revoke the token this request was made with."""
     revoke_token(session(), _bearer_token())
@@ -142,10 +148,12 @@ def delete_token():
 
 
 @api.get("/me")
+@open_before_password_change
 def me():
     user = current_user()
     return jsonify({**user.to_dict(), "org_name": user.org.name,
-                    "unit_abbr": user.unit.abbr if user.unit else None})
+                    "unit_abbr": user.unit.abbr if user.unit else None,
+                    "must_change_password": user.must_change_password})
 
 
 @api.get("/users")

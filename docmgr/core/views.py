@@ -5,19 +5,18 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
-    flash,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from docmgr.core import audit
+from docmgr.core import audit, signin
 from docmgr.core.auth import Role, authenticate
 from docmgr.core.forms import LoginForm
-from docmgr.core.transaction import after_commit, flash_after_commit, on_refusal, show_again
+from docmgr.core.transaction import flash_after_commit, on_refusal, show_again
 from docmgr.core.web import page_args, session, settings
 
 bp = Blueprint("core", __name__, template_folder="templates")
@@ -65,18 +64,19 @@ def login():
                         max_failures=cfg.login_max_failures,
                         lock_minutes=cfg.login_lock_minutes)
     audit.record(session(), "auth.login", actor=user, ip=request.remote_addr)
-    # Signed in only once the audit event is stored.
-    remember = form.remember.data
-    after_commit(lambda: login_user(user, remember=remember))
+    # A new server-side session; the cookies are given once the audit event is stored.
+    signin.sign_in(session(), user, remember=form.remember.data)
     flash_after_commit(f"Xin chào, {user.full_name}.")
     return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")
+@signin.open_before_password_change
 @login_required
 def logout():
-    logout_user()
-    flash("Bạn đã đăng xuất.", "info")
+    signin.sign_out(current_user)  # the session ends on the server: its cookies are dead
+    audit.record(session(), "auth.logout", actor=current_user)
+    flash_after_commit("Bạn đã đăng xuất.", "info")
     return redirect(url_for("core.login"))
 
 

@@ -4,8 +4,8 @@ what they cost a clerk registering a normal document at the same time.
     python -m tests.bench.bombs --url http://127.0.0.1:5077 --pid SERVER_PID \\
         [--data-dir DIR] [--bomb-mib 3000,48000] [--rounds 10]
 
-The server is one started with ``flask docmgr init && flask docmgr demo`` (user vanthu /
-demo1234). ``--pid`` is the web process: its resident memory is sampled every 20 ms
+The server is one started with ``flask docmgr init && flask docmgr demo`` (user vanthu,
+docmgr.demo.PASSWORD). ``--pid`` is the web process: its resident memory is sampled every 20 ms
 (VmRSS; the peak of the samples is reported, and VmHWM, the kernel's own peak). With
 ``--data-dir`` (the server's DATA_DIR) a bomb that upload checks refuse is also put in
 directly, bypassing the check, to measure its preview and its indexing.
@@ -24,10 +24,10 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from docmgr.demo import sample_pdf
+from docmgr.demo import PASSWORD, sample_pdf
 from tests.bombs import content_bomb_pdf
 
-USER, PASSWORD = "vanthu", "demo1234"
+USER = "vanthu"
 TIMEOUT = 300
 
 

@@ -121,13 +121,13 @@ def request_rows(runs: int, batch: int) -> list[tuple]:
     app = create_app({"DATA_DIR": data_dir, "SECRET_KEY": "bench", "INDEXER": "worker"})
     services = app.extensions["docmgr"]
     upgrade(services.db.engine)
-    from docmgr.demo import PIN, load_demo
+    from docmgr.demo import PASSWORD, PIN, load_demo
     load_demo(services.db, services.blobs, services.data_dir)
     client = app.test_client()
 
     def token(username):
         return {"Authorization": "Bearer " + client.post(
-            "/api/v1/auth/token", json={"username": username, "password": "demo1234"}
+            "/api/v1/auth/token", json={"username": username, "password": PASSWORD}
         ).json["token"]}
     author, leader, clerk = token("chuyenvien"), token("lanhdao"), token("vanthu")
     signer_id = client.get("/api/v1/users?username=lanhdao", headers=leader).json["items"][0]["id"]
