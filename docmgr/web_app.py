@@ -6,6 +6,7 @@ from datetime import datetime
 from functools import cache
 
 from flask import Blueprint, Flask, render_template, request
+from flask_login import user_loaded_from_cookie
 from werkzeug.exceptions import HTTPException
 
 from docmgr.core import catalogue, clock, limits, signin, transaction
@@ -53,6 +54,7 @@ def install(app: Flask) -> None:
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "strong"
     login_manager.user_loader(signin.load_user)  # a server-side session per login
+    user_loaded_from_cookie.connect(signin.restored_from_remember_cookie, app)
     app.before_request(signin.require_password_change)
 
     app.jinja_env.globals.update(

@@ -7,6 +7,7 @@ from flask_login import current_user
 from docmgr.core import clock, credentials, sessions, signin
 from docmgr.core.account_forms import ResetPasswordForm
 from docmgr.core.auth import Role
+from docmgr.core.errors import NotFound
 from docmgr.core.transaction import flash_after_commit, form_action, on_refusal, show_again
 from docmgr.core.views import roles_required
 from docmgr.core.web import session, settings
@@ -16,6 +17,23 @@ bp = Blueprint("admin_users", __name__, template_folder="templates", url_prefix=
 
 def _list_page(**_view_args) -> str:
     return url_for("admin_users.index")
+
+
+def _account_action(success):
+    """A button of the list (core/transaction.py ``form_action``): back to the list with
+    the outcome, except for an account that is not the organisation's — a 404, as if
+    the address did not exist."""
+    def decorate(view):
+        run = form_action(back_to=_list_page, success=success)(view)
+        back_to_list = run.on_refusal
+
+        def respond(exc, **view_args):
+            if isinstance(exc, NotFound):
+                raise exc  # answered with the error page for it
+            return back_to_list(exc, **view_args)
+        run.on_refusal = respond
+        return run
+    return decorate
 
 
 @bp.get("/")
@@ -62,22 +80,21 @@ def _ended_message(result) -> str:
 
 @bp.post("/<int:user_id>/logout-all")
 @roles_required(Role.ADMIN)
-@form_action(back_to=_list_page, success=_ended_message)
+@_account_action(_ended_message)
 def end_sessions(user_id):
     return credentials.end_sessions(session(), current_user, user_id)
 
 
 @bp.post("/<int:user_id>/deactivate")
 @roles_required(Role.ADMIN)
-@form_action(back_to=_list_page,
-             success=lambda u: f"Đã khóa tài khoản {u.username}; mọi phiên đăng nhập và mã "
-                               "API của tài khoản đã hết hiệu lực.")
+@_account_action(lambda u: f"Đã khóa tài khoản {u.username}; mọi phiên đăng nhập và mã "
+                          "API của tài khoản đã hết hiệu lực.")
 def deactivate(user_id):
     return credentials.set_active(session(), current_user, user_id, False)
 
 
 @bp.post("/<int:user_id>/activate")
 @roles_required(Role.ADMIN)
-@form_action(back_to=_list_page, success=lambda u: f"Đã mở lại tài khoản {u.username}.")
+@_account_action(lambda u: f"Đã mở lại tài khoản {u.username}.")
 def activate(user_id):
     return credentials.set_active(session(), current_user, user_id, True)

@@ -48,6 +48,14 @@ def load_user(token: str) -> User | None:
     return user
 
 
+def restored_from_remember_cookie(_app, user: User) -> None:
+    """A browser came back with only its remember cookie: sign it in as at a login (not
+    "fresh"). Flask-Login leaves the session's identifier unset then, and with
+    ``session_protection = "strong"`` the very next request would find it missing and
+    throw the user out, remember cookie and all."""
+    login_user(user, fresh=False)
+
+
 def _forget_dead_token() -> None:
     # The browser stops sending a token that will never work again: the next request
     # costs no query, and Flask-Login does not fall back to the (equally dead) remember
