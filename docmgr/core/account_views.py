@@ -26,13 +26,14 @@ def change_password():
         return _password_page(form)
     if not form.validate_on_submit():
         return _password_page(form, 400)
-    remembered = current_user.web_session is not None and current_user.web_session.remember
-    credentials.change_password(session(), current_user, current=form.current_password.data,
+    user = current_user._get_current_object()  # Flask-Login is handed the user, not a proxy
+    remembered = user.web_session is not None and user.web_session.remember
+    credentials.change_password(session(), user, current=form.current_password.data,
                                 new=form.new_password.data, confirm=form.confirm_password.data,
                                 min_length=settings().password_min_length)
     # Every session ended with the old password, this one too: this browser goes on
     # under a new one.
-    signin.sign_in(session(), current_user, remember=remembered)
+    signin.sign_in(session(), user, remember=remembered)
     flash_after_commit("Đã đổi mật khẩu. Các phiên đăng nhập khác và các mã API của bạn "
                        "đã hết hiệu lực.")
     return redirect(url_for("home.dashboard"))
