@@ -2,14 +2,16 @@
 capacity. The rules are data, one table per organisation (``signing_authorities``),
 seeded with ND30's defaults:
 
-- the head of the organisation signs everything, in their own name, "TM." (for a
-  collective body) or "Q." (an acting head);
+- the head of the organisation signs everything (khoản 1-2): in their own name, "TM."
+  for a collective body, or "Q." when appointed acting head (Phụ lục I) — whoever holds
+  the head's position is recorded as the head;
 - a deputy signs "KT." (ký thay) for the head;
-- a unit head (Chánh Văn phòng, trưởng phòng) signs "TL." (thừa lệnh) or "TUQ." (thừa ủy
-  quyền) only the document types the organisation's rules name (Điều 13 khoản 4-5), so
-  those rows start refused until an administrator allows them — and never văn bản quy
-  phạm pháp luật nor the documents by which the organisation decides or sets rules
-  (nghị quyết, quyết định, chỉ thị, quy chế, quy định), which have no such row at all.
+- a unit head (Chánh Văn phòng, trưởng phòng) signs "TUQ." (thừa ủy quyền, khoản 3: in
+  writing, for a limited time) or "TL." (thừa lệnh, khoản 4: as the organisation's rules
+  name) only where the organisation decided so, so those rows start refused until an
+  administrator allows them — and never văn bản quy phạm pháp luật nor the documents by
+  which the organisation decides or sets rules (nghị quyết, quyết định, chỉ thị, quy
+  chế, quy định), which have no such row at all.
 
 They are checked when a draft names its signer, when the signer is changed, and again
 when signing and issuing (the rules or the signer's position may have changed since).

@@ -269,10 +269,11 @@ def _signing_page(doc, chosen: ops.Placement | None, status: int = 200):
     seal = signing.seal_diameter_mm(session(), doc.org_id) * appearance.MM
     # Issuing puts the seal over the left third of the signature and keeps it on the page.
     min_x = max(0.0, engine.SEAL_MARGIN + seal - box.width / 3)
+    current = session().get(StoredFile, doc.file_id)
     return render_template("outbound/sign.html", doc=doc, layout=layout, proposed=proposed,
                            placed=placed, chosen=chosen, box_w=box.width, box_h=box.height,
-                           seal=seal, min_x=min_x, no_key=no_key,
-                           current=session().get(StoredFile, doc.file_id)), status
+                           seal=seal, min_x=min_x, no_key=no_key, current=current,
+                           stated=ops.stated_authority(blobs(), current, current_user)), status
 
 
 def _signable(doc_id):

@@ -103,12 +103,14 @@ def test_a_leader_without_a_known_position_is_not_taken_for_the_head(api, world,
 
 # --- signing in the capacity the block states --------------------------------------------------
 
-def test_a_deputy_leader_signs_with_kt(api, world, db, deputy):
+def test_a_deputy_leader_signs_with_kt(api, world, db, deputy, browser_login):
     block = draft_pdf(signer_name="Dang Van Minh", title="KT. Chanh Van phong")
     doc = _post_draft(api, world, pdf=block, signer_id=str(deputy.id))
     assert doc.status_code == 201, doc.json
     url = f"/api/v1/drafts/{doc.json['id']}"
     api("specialist").post(f"{url}/submit")
+    page = browser_login("deputy").get(f"/outgoing/{doc.json['id']}/sign").data.decode()
+    assert "Thẩm quyền ký theo khối chữ ký: <b>KT. (ký thay)</b>." in page
     signed = api("deputy").post(f"{url}/sign", json={"pin": PIN})
     assert signed.status_code == 200, signed.json
     assert signed.json["signer_authority"] == "KT"
