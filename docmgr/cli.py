@@ -9,10 +9,11 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
 
 from docmgr.core import audit
 from docmgr.core import auth as accounts
-from docmgr.core.errors import DomainError
+from docmgr.core.errors import DomainError, NotFound
 
 
 def command(name: str, **options):
@@ -89,19 +90,42 @@ def create_unit(org_code, name, abbr):
 @click.option("--role", required=True, type=click.Choice([r.value for r in accounts.Role]))
 @click.option("--org", "org_code", required=True)
 @click.option("--unit", "unit_abbr", default=None)
-def create_user(username, password, full_name, role, org_code, unit_abbr):
+@click.option("--leader-position", default=None,
+              type=click.Choice([p.value for p in accounts.LeaderPosition]),
+              help="Lãnh đạo: head (người đứng đầu) hoặc deputy (cấp phó). Mặc định: lãnh đạo "
+                   "đầu tiên của cơ quan là người đứng đầu, người sau là cấp phó.")
+def create_user(username, password, full_name, role, org_code, unit_abbr, leader_position):
     def action(session):
         org = accounts.org_by_code(session, org_code)
         unit = accounts.unit_by_abbr(session, org, unit_abbr) if unit_abbr else None
         user = accounts.create_user(
             session, org=org, username=username, password=password, full_name=full_name,
-            role=role, unit=unit,
+            role=role, unit=unit, leader_position=leader_position,
             min_password_length=current_app.extensions["docmgr"].settings.password_min_length)
         audit.record(session, "user.created", org_id=org.id, obj=user, username=username,
                      role=role)
         return user
     user = run_in_transaction(action)
     click.echo(f"Đã tạo người dùng {user.username} ({user.full_name}).")
+
+
+@command("set-leader-position")
+@click.option("--username", required=True)
+@click.option("--position", required=True,
+              type=click.Choice([p.value for p in accounts.LeaderPosition]))
+def set_leader_position(username, position):
+    """Make a leader the head of the organisation or a deputy (signing authority)."""
+    def action(session):
+        user = session.scalar(select(accounts.User).where(accounts.User.username == username))
+        if user is None:
+            raise NotFound(f"Không tìm thấy người dùng {username}.")
+        previous = user.leader_position
+        accounts.set_leader_position(session, user, position)
+        audit.record(session, "user.leader_position", org_id=user.org_id, obj=user,
+                     previous=previous, position=position)
+        return user
+    user = run_in_transaction(action)
+    click.echo(f"{user.full_name}: {user.leader_position.label.lower()}.")
 
 
 @command("audit-verify")
@@ -134,4 +158,5 @@ def demo_command():
         click.echo("Dữ liệu mẫu đã có sẵn.")
 
 
-COMMANDS = (init_command, create_org, create_unit, create_user, audit_verify, demo_command)
+COMMANDS = (init_command, create_org, create_unit, create_user, set_leader_position,
+            audit_verify, demo_command)

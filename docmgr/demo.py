@@ -9,8 +9,9 @@ from docmgr.core import auth as accounts
 from docmgr.core.uploads import check_pdf
 from docmgr.inbound import operations as inbound
 from docmgr.inbound.models import AssignmentRole
+from docmgr.outbound import authority
 from docmgr.outbound import operations as outbound
-from docmgr.outbound.models import OutgoingStatus
+from docmgr.outbound.models import Authority, OutgoingStatus, SignerKind
 from docmgr.signing import appearance
 from docmgr.signing import operations as signing
 from docmgr.signing.pki import BuiltinCA
@@ -28,7 +29,11 @@ USERS = [
     ("chuyenvien", "Trần Văn Bình", "specialist", "KT"),
     ("truongphong", "Lê Thị Hoa", "head", "KT"),
     ("lanhdao", "Phạm Minh Quang", "leader", None),
+    ("phochanh", "Đặng Văn Minh", "leader", None),
 ]
+# The Chánh Văn phòng heads the office; the Phó Chánh Văn phòng signs "KT." for him.
+LEADER_POSITIONS = {"lanhdao": "head", "phochanh": "deputy"}
+SIGNER_TITLES = {"lanhdao": "Chanh Van phong", "phochanh": "KT. Chanh Van phong"}
 DOCUMENTS = [
     ("UBND tỉnh Quảng Ngãi", "1520/UBND-KT", "CV", 6, "urgent",
      "V/v triển khai kế hoạch phát triển kinh tế - xã hội năm 2027"),
@@ -132,7 +137,10 @@ def load_demo(db, blobs, data_dir) -> list[tuple[str, str]]:
         for username, full_name, role, unit in USERS:
             users[username] = accounts.create_user(
                 session, org=org, username=username, password=PASSWORD, full_name=full_name,
-                role=role, unit=units.get(unit))
+                role=role, unit=units.get(unit), leader_position=LEADER_POSITIONS.get(username))
+        # The office's rules let its trưởng phòng sign công văn "TL." (ND30 Điều 13.4).
+        authority.set_allowed(session, users["admin"], "CV", SignerKind.UNIT_HEAD, Authority.TL,
+                              True)
         accounts.create_user(session, org=partner, username="vanthu.stc", password=PASSWORD,
                              full_name="Hồ Thị Lan", role="clerk")
         _signing_setup(session, blobs, BuiltinCA(data_dir), org, users)
@@ -160,7 +168,7 @@ def load_demo(db, blobs, data_dir) -> list[tuple[str, str]]:
 
 def _signing_setup(session, blobs, ca, org, users) -> None:
     """Test certificates for the signers and the organisation, and a generated seal."""
-    for username in ("lanhdao", "truongphong"):
+    for username in ("lanhdao", "phochanh", "truongphong"):
         signing.issue_user_certificate(session, ca, users[username], PIN)
     signing.issue_org_certificate(session, ca, org, PIN)
     seal = appearance.png_bytes(appearance.generated_seal(org.name, 420))
@@ -168,30 +176,32 @@ def _signing_setup(session, blobs, ca, org, users) -> None:
 
 
 def _outgoing_examples(db, blobs, users, partner, trust) -> None:
-    """One draft waiting for the leader's signature, one signed and waiting to be issued,
-    one issued (so the register, search and statistics have an outgoing document)."""
-    for subject, doc_type, stage in (
-            ("Kế hoạch kiểm tra công tác văn thư, lưu trữ năm 2027", "KH",
+    """One draft waiting for the deputy's signature ("KT."), one signed by the head and
+    waiting to be issued, one issued (so the register, search and statistics have an
+    outgoing document)."""
+    for subject, doc_type, signer, stage in (
+            ("Kế hoạch kiểm tra công tác văn thư, lưu trữ năm 2027", "KH", "phochanh",
              OutgoingStatus.AWAITING_SIGNATURE),
-            ("Quyết định thành lập Tổ công tác chuyển đổi số", "QĐ", OutgoingStatus.SIGNED),
-            ("Thông báo kết luận của Chủ tịch tại cuộc họp giao ban tháng 11", "TB",
+            ("Quyết định thành lập Tổ công tác chuyển đổi số", "QĐ", "lanhdao",
+             OutgoingStatus.SIGNED),
+            ("Thông báo kết luận của Chủ tịch tại cuộc họp giao ban tháng 11", "TB", "lanhdao",
              OutgoingStatus.ISSUED)):
         pdf = check_pdf(nd30_draft_pdf(
             org="Van phong UBND tinh Quang Ngai", type_title=subject.split()[0],
-            subject=subject, signer_title="Chanh Van phong", signer_name="Pham Minh Quang"),
-            max_bytes=10 * 1024 * 1024)
+            subject=subject, signer_title=SIGNER_TITLES[signer],
+            signer_name=users[signer].full_name), max_bytes=10 * 1024 * 1024)
         with db.transaction() as session:
             author = session.get(accounts.User, users["chuyenvien"].id)
             data = outbound.DraftInput(
                 doc_type=doc_type, subject=subject,
-                signer_id=users["lanhdao"].id, reviewer_ids=(users["truongphong"].id,),
+                signer_id=users[signer].id, reviewer_ids=(users["truongphong"].id,),
                 recipients=(partner.code, "Sở Nội vụ tỉnh Quảng Ngãi"))
             doc = outbound.create_draft(session, blobs, author, data, pdf, "du-thao.pdf")
             outbound.submit(session, author, doc.id)
             outbound.approve(session, session.get(accounts.User, users["truongphong"].id),
                              doc.id, "Đồng ý, trình lãnh đạo ký.")
             if stage in (OutgoingStatus.SIGNED, OutgoingStatus.ISSUED):
-                outbound.sign(session, blobs, session.get(accounts.User, users["lanhdao"].id),
+                outbound.sign(session, blobs, session.get(accounts.User, users[signer].id),
                               doc.id, PIN, trust=trust)
             if stage == OutgoingStatus.ISSUED:
                 outbound.issue(session, blobs, session.get(accounts.User, users["vanthu"].id),

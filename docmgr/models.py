@@ -1,7 +1,7 @@
 """Every table of every slice, imported once so metadata and migrations see them all, and
 the slices' closed value sets for the templates."""
 from docmgr.core.audit import AuditEvent, AuditHead  # noqa: F401
-from docmgr.core.auth import ApiToken, Organization, Unit, User  # noqa: F401
+from docmgr.core.auth import ApiToken, LeaderPosition, Organization, Unit, User  # noqa: F401
 from docmgr.core.documents import StoredFile  # noqa: F401
 from docmgr.core.numbering import Counter  # noqa: F401
 from docmgr.core.outbox import OutboxItem  # noqa: F401
@@ -14,6 +14,7 @@ from docmgr.inbound.models import (  # noqa: F401
     IncomingStatus,
 )
 from docmgr.outbound.models import (  # noqa: F401
+    Authority,
     DispatchStatus,
     DraftVersion,
     OutgoingDocument,
@@ -21,6 +22,8 @@ from docmgr.outbound.models import (  # noqa: F401
     Recipient,
     ReviewDecision,
     RouteStep,
+    SignerKind,
+    SigningAuthority,
 )
 from docmgr.records.models import Dossier, DossierStatus, FiledDocument  # noqa: F401
 from docmgr.search.models import FileText  # noqa: F401
@@ -32,4 +35,4 @@ metadata = Base.metadata
 # the enums instead of retyping values: ``{% if doc.status == IncomingStatus.PENDING %}``.
 TEMPLATE_GLOBALS = {choices.__name__: choices for choices in (
     IncomingStatus, AssignmentRole, OutgoingStatus, ReviewDecision, DispatchStatus,
-    DossierStatus)}
+    DossierStatus, LeaderPosition, SignerKind, Authority)}

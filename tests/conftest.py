@@ -157,7 +157,8 @@ class World:
 
 @pytest.fixture
 def world(db, password_hash) -> World:
-    """Two organisations; in the first one user per role, in the second a clerk and a leader."""
+    """Two organisations; in the first one user per role, in the second a clerk and a leader
+    (each organisation's leader is its head; signing authority: ND30's defaults)."""
     with db.transaction() as s:
         org = accounts.Organization(code="000.00.01.H55", name="Văn phòng UBND tỉnh Quảng Ngãi",
                                     abbr="VP", place="Quảng Ngãi")
@@ -183,7 +184,8 @@ def world(db, password_hash) -> World:
         for username, role, name, o, unit in spec:
             users[username] = accounts.User(
                 org_id=o.id, unit_id=units[unit].id if unit else None, username=username,
-                password_hash=password_hash, full_name=name, role=role)
+                password_hash=password_hash, full_name=name, role=role,
+                leader_position=accounts.LeaderPosition.HEAD if role == "leader" else None)
         s.add_all(users.values())
         s.flush()
         for obj in [org, other, *units.values(), *users.values()]:

@@ -18,6 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from docmgr.config import Settings
 from docmgr.core import clock, passwords
+from docmgr.core.choices import Choice, column_type
 from docmgr.core.errors import Forbidden, NotFound, ValidationFailed
 from docmgr.db import Base, UTCDateTime, utcnow
 
@@ -37,6 +38,13 @@ ROLE_LABELS = {
     Role.HEAD: "Trưởng phòng",
     Role.LEADER: "Lãnh đạo",
 }
+
+
+class LeaderPosition(Choice):
+    """Where a leader stands in the organisation's leadership (ND30 Điều 13): the head
+    signs in the organisation's name, a deputy signs "KT." (ký thay) for the head."""
+    HEAD = "head", "Người đứng đầu"
+    DEPUTY = "deputy", "Cấp phó"
 
 
 class Organization(Base):
@@ -68,6 +76,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     full_name: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), index=True)
+    # Leaders only (NULL for every other role): head of the organisation or a deputy.
+    leader_position: Mapped[LeaderPosition | None] = mapped_column(
+        column_type(LeaderPosition, column="leader_position", length=10), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Set by an administrator's password reset: nothing but changing it until it is changed.
     # The database's default only (no Python one): inserts written for an older schema,
@@ -106,7 +117,8 @@ class User(Base):
 
     def to_dict(self) -> dict:
         return {"id": self.id, "username": self.username, "full_name": self.full_name,
-                "role": self.role, "unit_id": self.unit_id, "org_code": self.org.code}
+                "role": self.role, "leader_position": self.leader_position,
+                "unit_id": self.unit_id, "org_code": self.org.code}
 
 
 class ApiToken(Base):
@@ -209,12 +221,25 @@ def user_in_org(session, org_id: int, user_id: int) -> User:
     return user
 
 
+# What other slices set up for every new organisation, e.g. outbound's signing-authority
+# rules: registered when the slice is imported (core cannot import the slices).
+_ORG_SETUP = []
+
+
+def on_org_created(setup):
+    """Register ``setup(session, org)`` to run inside ``create_org``'s transaction."""
+    _ORG_SETUP.append(setup)
+    return setup
+
+
 def create_org(session, *, code: str, name: str, abbr: str, place: str = "") -> Organization:
     if session.scalar(select(Organization).where(Organization.code == code)):
         raise ValidationFailed(f"Mã cơ quan {code} đã tồn tại.", field="code")
     org = Organization(code=code, name=name, abbr=abbr, place=place)
     session.add(org)
     session.flush()
+    for setup in _ORG_SETUP:
+        setup(session, org)
     return org
 
 
@@ -227,8 +252,46 @@ def create_unit(session, *, org: Organization, name: str, abbr: str) -> Unit:
     return unit
 
 
+def _head_of(session, org_id: int) -> User | None:
+    return session.scalar(select(User).where(
+        User.org_id == org_id, User.role == Role.LEADER, User.active,
+        User.leader_position == LeaderPosition.HEAD).order_by(User.id).limit(1))
+
+
+def _leader_position(session, org_id: int, role: str, position: str | None,
+                     user_id: int | None = None) -> LeaderPosition | None:
+    """A leader's position, checked: an organisation has one head. Unsaid, the first
+    leader of an organisation is its head and later ones are deputies (the order in
+    which an office is set up)."""
+    if role != Role.LEADER:
+        if position:
+            raise ValidationFailed("Chỉ lãnh đạo mới có vị trí người đứng đầu hoặc cấp phó.",
+                                   field="leader_position")
+        return None
+    head = _head_of(session, org_id)
+    if head is not None and head.id == user_id:
+        head = None
+    if not position:
+        return LeaderPosition.DEPUTY if head else LeaderPosition.HEAD
+    if position not in {p.value for p in LeaderPosition}:
+        raise ValidationFailed(f"Vị trí lãnh đạo không hợp lệ: {position}.",
+                               field="leader_position")
+    if position == LeaderPosition.HEAD and head is not None:
+        raise ValidationFailed(f"Cơ quan đã có người đứng đầu ({head.full_name}); chuyển "
+                               "người đó thành cấp phó trước.", field="leader_position")
+    return LeaderPosition(position)
+
+
+def set_leader_position(session, user: User, position: str) -> User:
+    """Make a leader the head of the organisation or a deputy."""
+    user.leader_position = _leader_position(session, user.org_id, user.role, position,
+                                            user_id=user.id)
+    session.flush()
+    return user
+
+
 def create_user(session, *, org: Organization, username: str, password: str, full_name: str,
-                role: str, unit: Unit | None = None,
+                role: str, unit: Unit | None = None, leader_position: str | None = None,
                 min_password_length: int = Settings.password_min_length) -> User:
     if role not in {r.value for r in Role}:
         raise ValidationFailed(f"Vai trò không hợp lệ: {role}.", field="role")
@@ -236,8 +299,10 @@ def create_user(session, *, org: Organization, username: str, password: str, ful
                                  field="password")
     if session.scalar(select(User).where(User.username == username)):
         raise ValidationFailed(f"Tên đăng nhập {username} đã tồn tại.", field="username")
+    position = _leader_position(session, org.id, role, leader_position)
     user = User(org_id=org.id, unit_id=unit.id if unit else None, username=username,
-                password_hash=hash_password(password), full_name=full_name, role=role)
+                password_hash=hash_password(password), full_name=full_name, role=role,
+                leader_position=position)
     session.add(user)
     session.flush()
     return user

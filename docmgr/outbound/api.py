@@ -17,8 +17,8 @@ from docmgr.core.web import (
     read_upload,
     session,
 )
+from docmgr.outbound import authority, register
 from docmgr.outbound import operations as ops
-from docmgr.outbound import register
 from docmgr.outbound.serialize import document_dict
 from docmgr.signing.context import timestamper, trust_store
 
@@ -67,6 +67,16 @@ def new_version(doc_id):
     ops.add_version(session(), blobs(), current_user(), doc_id, checked, filename,
                     request.form.get("note", ""))
     return _details(doc_id, 201)
+
+
+@bp.post("/drafts/<int:doc_id>/signer")
+@roles(*ops.DRAFTERS)
+def change_signer(doc_id):
+    signer_id = parse_int(json_body().get("signer_id"), "signer_id")
+    if signer_id is None:
+        raise ValidationFailed("Vui lòng chọn người ký.", field="signer_id")
+    ops.change_signer(session(), current_user(), doc_id, signer_id)
+    return _details(doc_id)
 
 
 @bp.post("/drafts/<int:doc_id>/submit")
@@ -142,6 +152,15 @@ def file(doc_id):
 def attachment(doc_id, attachment_id):
     stored = ops.attachment_file(session(), current_user(), doc_id, attachment_id)
     return pdf_response(stored, *ops.attachment_name(session(), doc_id, attachment_id))
+
+
+@bp.get("/signing-authorities")
+@roles(*ANY)
+def signing_authorities():
+    """The organisation's thẩm quyền ký: one item per (class of documents, kind of signer,
+    capacity), allowed or not."""
+    items = authority.table_dict(authority.table(session(), current_user().org_id))
+    return jsonify({"org_code": current_user().org.code, "total": len(items), "items": items})
 
 
 @bp.get("/registers/outgoing")

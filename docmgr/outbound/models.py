@@ -45,6 +45,24 @@ class ReviewDecision(Choice):
     RETURNED = "returned", "Trả lại"
 
 
+class SignerKind(Choice):
+    """Who signs, as the signing-authority rules tell signers apart (ND30 Điều 13)."""
+    HEAD = "head", "Người đứng đầu cơ quan"
+    DEPUTY = "deputy", "Cấp phó của người đứng đầu"
+    UNIT_HEAD = "unit_head", "Trưởng đơn vị thuộc cơ quan"
+
+
+class Authority(Choice):
+    """In what capacity a person signs: the prefix of the signer block's first line
+    ("quyền hạn, chức vụ của người ký", ND30 Phụ lục I)."""
+    NONE = "none", "Ký trực tiếp"
+    TM = "TM", "TM. (thay mặt tập thể)"
+    KT = "KT", "KT. (ký thay)"
+    Q = "Q", "Q. (quyền)"
+    TL = "TL", "TL. (thừa lệnh)"
+    TUQ = "TUQ", "TUQ. (thừa ủy quyền)"
+
+
 class DispatchStatus(Choice):
     """Where one recipient's copy is, as its sender follows it. Not stored: read live from
     the recipient's incoming document, whose statuses it repeats in the sender's words."""
@@ -108,6 +126,10 @@ class OutgoingDocument(DocumentColumns, Base):
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     signature_report: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     copies: Mapped[int] = mapped_column(Integer, default=1)  # số lượng bản
+    # The capacity the signer block of the signed draft states (KT., TL. ...), checked
+    # against the rules when signing; NULL before signing or when no block was found.
+    signer_authority: Mapped[Authority | None] = mapped_column(
+        column_type(Authority, column="signer_authority", length=10), nullable=True)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="raise")
     signer: Mapped[User] = relationship(foreign_keys=[signer_id], lazy="raise")
@@ -153,9 +175,15 @@ class RouteStep(Base):
     decision: Mapped[ReviewDecision | None] = mapped_column(
         column_type(ReviewDecision, column="decision", length=20), nullable=True)
     decided_at = mapped_column(UTCDateTime, nullable=True)
+    # The draft version (DraftVersion.number) the decision was about: an approval covers
+    # that version only, a new version has to be approved again.
+    version_no: Mapped[int | None] = mapped_column(Integer, nullable=True)
     comment: Mapped[str] = mapped_column(Text, default="")
 
     document: Mapped[OutgoingDocument] = relationship(back_populates="route", lazy="raise")
+
+    def approved(self, version_no: int) -> bool:
+        return self.decision == ReviewDecision.APPROVED and self.version_no == version_no
     reviewer: Mapped[User] = relationship(lazy="raise")
 
 
@@ -190,3 +218,21 @@ class Attachment(Base):
     file: Mapped[StoredFile] = relationship(foreign_keys=[file_id], lazy="raise")
     signed_file: Mapped[StoredFile | None] = relationship(foreign_keys=[signed_file_id],
                                                           lazy="raise")
+
+
+class SigningAuthority(Base):
+    """One line of an organisation's thẩm quyền ký: for a class of documents (a catalogue
+    type, or every văn bản quy phạm pháp luật), whether a kind of signer may sign in a
+    capacity. Seeded with ND30's defaults; a capacity an organisation must decide on
+    (TL., TUQ., Q.) is a row with ``allowed`` false until it does."""
+    __tablename__ = "signing_authorities"
+    __table_args__ = (UniqueConstraint("org_id", "doc_class", "signer", "authority"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    doc_class: Mapped[str] = mapped_column(String(20))  # a catalogue code or "legal_normative"
+    signer: Mapped[SignerKind] = mapped_column(column_type(SignerKind, column="signer",
+                                                           length=20))
+    authority: Mapped[Authority] = mapped_column(column_type(Authority, column="authority",
+                                                             length=10))
+    allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

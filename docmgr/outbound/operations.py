@@ -30,6 +30,7 @@ from docmgr.core.values import (
     text,
 )
 from docmgr.inbound import operations as inbound
+from docmgr.outbound import authority
 from docmgr.outbound.models import (
     Attachment,
     DispatchStatus,
@@ -40,7 +41,7 @@ from docmgr.outbound.models import (
     ReviewDecision,
     RouteStep,
 )
-from docmgr.signing import appearance, engine, placement
+from docmgr.signing import appearance, engine, placement, signer_block
 from docmgr.signing import operations as signing
 from docmgr.signing.trust import TrustStore
 from docmgr.signing.validation import validate_pdf
@@ -279,9 +280,8 @@ def create_draft(session, blobs: BlobStore, actor: User, data: DraftInput, uploa
                  filename: str, attachments: list[tuple[CheckedPdf, str]] = ()
                  ) -> OutgoingDocument:
     require_role(actor, *DRAFTERS)
-    signer = user_in_org(session, actor.org_id, data.signer_id)
-    if signer.role not in SIGNERS:
-        raise ValidationFailed("Người ký phải là lãnh đạo hoặc trưởng phòng.", field="signer_id")
+    signer = _signer(session, actor.org_id, data.signer_id,
+                     authority.doc_class_of(data.doc_type, data.legal_normative))
     reviewers = [user_in_org(session, actor.org_id, rid) for rid in data.reviewer_ids]
     if len(set(data.reviewer_ids)) != len(data.reviewer_ids):
         raise ValidationFailed("Một người chỉ xem xét một lần trên tuyến.", field="reviewer_ids")
@@ -316,12 +316,27 @@ def create_draft(session, blobs: BlobStore, actor: User, data: DraftInput, uploa
     return doc
 
 
+def _signer(session, org_id: int, signer_id: int, doc_class: str) -> User:
+    """The person named to sign, when the organisation's signing authority allows it."""
+    signer = user_in_org(session, org_id, signer_id)
+    if signer.role not in SIGNERS:
+        raise ValidationFailed("Người ký phải là lãnh đạo hoặc trưởng phòng.", field="signer_id")
+    authority.permitted(session, org_id, doc_class, signer)
+    return signer
+
+
+def signer_choices(session, actor: User) -> list[User]:
+    """Who may be named to sign: leaders and unit heads (the rules decide per document)."""
+    return session.scalars(select(User).where(
+        User.org_id == actor.org_id, User.active, User.role.in_(SIGNERS))
+        .order_by(User.role.desc(), User.full_name)).all()
+
+
 def draft_choices(session, actor: User) -> tuple[list[User], list[User], list[Organization]]:
     """Who may sign (leaders, heads), who may review (anyone but the author and admins)
     and which other organisations on this system may receive."""
     people = select(User).where(User.org_id == actor.org_id, User.active)
-    signers = session.scalars(people.where(User.role.in_(SIGNERS))
-                              .order_by(User.role.desc(), User.full_name)).all()
+    signers = signer_choices(session, actor)
     reviewers = session.scalars(people.where(User.role != Role.ADMIN, User.id != actor.id)
                                 .order_by(User.full_name)).all()
     orgs = session.scalars(select(Organization).where(Organization.id != actor.org_id)
@@ -351,9 +366,8 @@ def add_version(session, blobs: BlobStore, actor: User, doc_id: int, upload: Che
         raise Conflict("Chỉ sửa được dự thảo chưa trình hoặc bị trả lại.", code="invalid_state")
     stored = store_pdf(session, blobs, upload, filename=filename, org_id=actor.org_id,
                        user_id=actor.id)
-    last = session.scalar(select(func.max(DraftVersion.number))
-                          .where(DraftVersion.document_id == doc.id)) or 0
-    version = DraftVersion(document_id=doc.id, number=last + 1, file_id=stored.id,
+    version = DraftVersion(document_id=doc.id, number=current_version_no(session, doc) + 1,
+                           file_id=stored.id,
                            uploaded_by_id=actor.id, uploaded_at=clock.now(),
                            note=note)
     session.add(version)
@@ -364,28 +378,95 @@ def add_version(session, blobs: BlobStore, actor: User, doc_id: int, upload: Che
     return version
 
 
+def change_signer(session, actor: User, doc_id: int, signer_id: int) -> OutgoingDocument:
+    """The author names another signer while the draft is theirs to edit."""
+    doc = get_visible(session, actor, doc_id, for_update=True)
+    if doc.author_id != actor.id:
+        raise Forbidden("Chỉ người soạn thảo mới đổi được người ký.")
+    if doc.status not in OutgoingStatus.EDITABLE:
+        raise Conflict("Chỉ đổi được người ký khi dự thảo chưa trình hoặc bị trả lại.",
+                       code="invalid_state")
+    signer = _signer(session, actor.org_id, signer_id,
+                     authority.doc_class_of(doc.doc_type, doc.legal_normative))
+    if any(step.reviewer_id == signer.id for step in _steps(session, doc)):
+        raise ValidationFailed("Người ký không nằm trong danh sách xem xét.", field="signer_id")
+    if signer.id != doc.signer_id:
+        previous, doc.signer_id = doc.signer_id, signer.id
+        audit.record(session, "outgoing.signer_changed", actor=actor, obj=doc,
+                     previous=previous, signer=signer.id, name=signer.full_name)
+    return doc
+
+
 def _steps(session, doc: OutgoingDocument) -> list[RouteStep]:
     return session.scalars(select(RouteStep).where(RouteStep.document_id == doc.id)
                            .order_by(RouteStep.position)).all()
 
 
+def current_version_no(session, doc: OutgoingDocument) -> int:
+    return session.scalar(select(func.max(DraftVersion.number))
+                          .where(DraftVersion.document_id == doc.id)) or 0
+
+
+def not_covering(steps: list[RouteStep], version_no: int) -> list[RouteStep]:
+    """The route's steps whose approval does not cover this version: undecided, returned,
+    or approved an earlier version. The draft reaches its signer when there are none."""
+    return [step for step in steps if not step.approved(version_no)]
+
+
+def review_state(doc: OutgoingDocument) -> tuple[int, list[RouteStep]]:
+    """(the current version's number, the steps still to approve it) of a document
+    loaded with its details (versions and route)."""
+    version_no = doc.versions[-1].number if doc.versions else 0
+    return version_no, not_covering(doc.route, version_no)
+
+
+def _to_next_step(doc: OutgoingDocument, steps: list[RouteStep], version_no: int) -> None:
+    """On to the first reviewer whose approval does not cover the current version —
+    after a new version, the first who approved an earlier one — or to the signer."""
+    pending = not_covering(steps, version_no)
+    if pending:
+        doc.status, doc.current_step = OutgoingStatus.IN_REVIEW, pending[0].position
+    else:
+        doc.status, doc.current_step = OutgoingStatus.AWAITING_SIGNATURE, None
+
+
 def submit(session, actor: User, doc_id: int) -> OutgoingDocument:
-    """Trình: to the first reviewer, or back to whoever returned it."""
+    """Trình: to the first reviewer who has not approved the current version (all of
+    them after a new version), or to the signer when every approval covers it."""
     doc = get_visible(session, actor, doc_id, for_update=True)
     if doc.author_id != actor.id:
         raise Forbidden("Chỉ người soạn thảo mới trình được dự thảo.")
     if doc.status not in OutgoingStatus.EDITABLE:
         raise Conflict("Dự thảo đã được trình.", code="invalid_state")
-    steps = _steps(session, doc)
-    resume = doc.returned_from
-    if resume == SIGNER_RETURNED or (resume is None and not steps):
-        doc.status, doc.current_step = OutgoingStatus.AWAITING_SIGNATURE, None
-    else:
-        doc.status, doc.current_step = OutgoingStatus.IN_REVIEW, resume if resume is not None else 0
-        steps[doc.current_step].decision = None
+    version_no = current_version_no(session, doc)
+    _to_next_step(doc, _steps(session, doc), version_no)
     doc.returned_from = None
-    audit.record(session, "outgoing.submitted", actor=actor, obj=doc, status=doc.status)
+    audit.record(session, "outgoing.submitted", actor=actor, obj=doc, status=doc.status,
+                 version_no=version_no)
     return doc
+
+
+def _decision_said(step: RouteStep, reviewer: User) -> str:
+    if step.decision == ReviewDecision.APPROVED:
+        covered = f"bản {step.version_no}" if step.version_no else "một bản trước"
+        return f"{reviewer.full_name} đã duyệt {covered}"
+    if step.decision == ReviewDecision.RETURNED:
+        return f"{reviewer.full_name} đã trả lại"
+    return f"{reviewer.full_name} chưa cho ý kiến"
+
+
+def _require_approved_route(session, doc: OutgoingDocument, doing: str) -> None:
+    """Signing and issuing need every reviewer's approval of the version being signed:
+    an approval of an earlier version does not carry over (checked here, not only by
+    the route's progress, so that no path — a batch, an API call, older data — skips it)."""
+    version_no = current_version_no(session, doc)
+    pending = not_covering(_steps(session, doc), version_no)
+    if pending:
+        said = "; ".join(_decision_said(step, session.get(User, step.reviewer_id))
+                         for step in pending)
+        raise Conflict(f"Chưa {doing} được: bản dự thảo hiện tại (bản {version_no}) chưa được "
+                       f"duyệt đủ trên tuyến trình ({said}). Dự thảo cần được trả lại để "
+                       "trình xem xét bản này.", code="approval_outdated")
 
 
 def _current_step(session, doc: OutgoingDocument, actor: User) -> RouteStep:
@@ -402,15 +483,12 @@ def approve(session, actor: User, doc_id: int, comment: str = "") -> OutgoingDoc
     comment = text(comment, "comment", label="Ý kiến", max_len=NOTE_MAX)
     doc = get_visible(session, actor, doc_id, for_update=True)
     step = _current_step(session, doc, actor)
+    version_no = current_version_no(session, doc)
     step.decision, step.decided_at, step.comment = ReviewDecision.APPROVED, clock.now(), comment
-    later = session.scalar(select(func.count()).where(RouteStep.document_id == doc.id,
-                                                      RouteStep.position > step.position))
-    if later:
-        doc.current_step = step.position + 1
-    else:
-        doc.status, doc.current_step = OutgoingStatus.AWAITING_SIGNATURE, None
+    step.version_no = version_no
+    _to_next_step(doc, _steps(session, doc), version_no)
     audit.record(session, "outgoing.approved", actor=actor, obj=doc, comment=step.comment,
-                 step=step.position + 1)
+                 step=step.position + 1, version_no=version_no)
     return doc
 
 
@@ -426,9 +504,11 @@ def return_draft(session, actor: User, doc_id: int, comment: str) -> OutgoingDoc
     else:
         step = _current_step(session, doc, actor)
         step.decision, step.decided_at, step.comment = ReviewDecision.RETURNED, clock.now(), comment
+        step.version_no = current_version_no(session, doc)
         doc.returned_from = step.position
     doc.status, doc.current_step = OutgoingStatus.RETURNED, None
-    audit.record(session, "outgoing.returned", actor=actor, obj=doc, comment=comment)
+    audit.record(session, "outgoing.returned", actor=actor, obj=doc, comment=comment,
+                 version_no=current_version_no(session, doc))
     return doc
 
 
@@ -470,6 +550,34 @@ def _require_signer(doc: OutgoingDocument, actor: User) -> None:
         raise Conflict("Văn bản không ở trạng thái chờ ký.", code="invalid_state")
 
 
+def stated_authority(blobs: BlobStore, current: StoredFile, signer: User):
+    """The capacity (KT., TL. ...) the draft's signer block states; None without a block."""
+    return authority.stated_authority(
+        signer_block.lines_of_blob(str(blobs.path(current.sha256)), signer.full_name))
+
+
+def _require_authority(session, blobs: BlobStore, doc: OutgoingDocument, signer: User):
+    """The signer may still sign this document (the rules and the signer's position may
+    have changed since the draft named them) in the capacity its signer block states."""
+    stated = stated_authority(blobs, session.get(StoredFile, doc.file_id), signer)
+    authority.check_block(session, doc.org_id,
+                          authority.doc_class_of(doc.doc_type, doc.legal_normative),
+                          signer, stated)
+    return stated
+
+
+def signing_obstacle(session, blobs: BlobStore, doc: OutgoingDocument,
+                     signer: User) -> str | None:
+    """Why the signer could not sign this document now, said on the signing page before
+    the PIN is typed; None when nothing stands in the way."""
+    try:
+        _require_approved_route(session, doc, "ký")
+        _require_authority(session, blobs, doc, signer)
+    except DomainError as exc:
+        return exc.message
+    return None
+
+
 def sign(session, blobs: BlobStore, actor: User, doc_id: int, pin: str, *,
          chosen: Placement | None = None, credential=None, timestamper=None,
          trust: TrustStore | None = None) -> OutgoingDocument:
@@ -480,6 +588,8 @@ def sign(session, blobs: BlobStore, actor: User, doc_id: int, pin: str, *,
     """
     doc = get_visible(session, actor, doc_id, for_update=True)
     _require_signer(doc, actor)
+    _require_approved_route(session, doc, "ký")
+    stated = _require_authority(session, blobs, doc, actor)
     if credential is None:
         credential = signing.unlock(session, signing.active_key(
             session, org_id=actor.org_id, user_id=actor.id), pin, actor)
@@ -497,9 +607,11 @@ def sign(session, blobs: BlobStore, actor: User, doc_id: int, pin: str, *,
     stored = _store_signed(session, blobs, doc, signed, actor, "da-ky")
     doc.signed_file_id, doc.signed_at, doc.status = stored.id, clock.now(), OutgoingStatus.SIGNED
     doc.signature_box = personal.as_dict()
+    doc.signer_authority = stated
     doc.signature_report = validate_pdf(signed, trust).to_dict()
     audit.record(session, "outgoing.signed", actor=actor, obj=doc, sha256=stored.sha256,
-                 certificate=credential.certificate.subject.native.get("common_name"))
+                 certificate=credential.certificate.subject.native.get("common_name"),
+                 authority=stated)
     return doc
 
 
@@ -583,6 +695,11 @@ def issue(session, blobs: BlobStore, actor: User, doc_id: int, pin: str, *,
     doc = get_visible(session, actor, doc_id, for_update=True)
     if doc.status != OutgoingStatus.SIGNED:
         raise Conflict("Chỉ phát hành được văn bản đã được ký.", code="invalid_state")
+    _require_approved_route(session, doc, "phát hành")
+    # The rules may have changed since signing: the capacity recorded then must still fit.
+    authority.check_block(session, doc.org_id,
+                          authority.doc_class_of(doc.doc_type, doc.legal_normative),
+                          session.get(User, doc.signer_id), doc.signer_authority)
     credential = signing.unlock(session, signing.active_key(session, org_id=actor.org_id,
                                                             user_id=None), pin, actor)
     seal_picture, _ = signing.seal_picture(session, blobs, actor.org_id)
@@ -690,11 +807,13 @@ def dispatch_status(session, doc: OutgoingDocument) -> list[dict]:
 def allowed_actions(actor: User, doc: OutgoingDocument, current_reviewer_id: int | None) -> set:
     actions = set()
     if doc.author_id == actor.id and doc.status in OutgoingStatus.EDITABLE:
-        actions |= {"new_version", "submit"}
+        actions |= {"new_version", "submit", "change_signer"}
     if doc.status == OutgoingStatus.IN_REVIEW and current_reviewer_id == actor.id:
         actions |= {"approve", "return"}
     if doc.status == OutgoingStatus.AWAITING_SIGNATURE and doc.signer_id == actor.id:
-        actions |= {"sign", "return"}
+        actions.add("return")
+        if not review_state(doc)[1]:  # a stale approval: the signer can only send it back
+            actions.add("sign")
     if doc.status == OutgoingStatus.SIGNED and actor.role == Role.CLERK:
         actions.add("issue")
     return actions

@@ -18,6 +18,7 @@ def document_dict(doc: OutgoingDocument, *, details: bool = False, dispatch=None
         "doc_type_name": doc.type_name, "subject": doc.subject, "urgency": doc.urgency,
         "secrecy": doc.secrecy, "legal_normative": doc.legal_normative,
         "author_id": doc.author_id, "signer_id": doc.signer_id,
+        "signer_authority": doc.signer_authority,
         "number": doc.number, "notation": doc.notation or None, "doc_date": _iso(doc.doc_date),
         "issued_at": _moment(doc.issued_at), "signed_at": _moment(doc.signed_at),
         "reply_deadline": _iso(doc.reply_deadline), "created_at": _moment(doc.created_at),
@@ -25,6 +26,8 @@ def document_dict(doc: OutgoingDocument, *, details: bool = False, dispatch=None
     if details:
         data["author"] = doc.author.full_name
         data["signer"] = doc.signer.full_name
+        current = doc.versions[-1].number if doc.versions else None
+        data["current_version"] = current
         data["versions"] = [{"number": v.number, "sha256": v.file.sha256,
                              "filename": v.file.filename, "uploaded_by": v.uploaded_by.full_name,
                              "uploaded_at": _moment(v.uploaded_at), "note": v.note}
@@ -32,6 +35,7 @@ def document_dict(doc: OutgoingDocument, *, details: bool = False, dispatch=None
         data["route"] = [{"position": s.position + 1, "reviewer_id": s.reviewer_id,
                           "reviewer": s.reviewer.full_name, "decision": s.decision,
                           "comment": s.comment, "decided_at": _moment(s.decided_at),
+                          "version": s.version_no, "covers_current": s.approved(current),
                           "current": doc.status == OutgoingStatus.IN_REVIEW
                           and doc.current_step == s.position}
                          for s in doc.route]

@@ -23,13 +23,15 @@ from docmgr.core.web import (
     read_upload,
     session,
 )
+from docmgr.outbound import authority, register
 from docmgr.outbound import operations as ops
-from docmgr.outbound import register
 from docmgr.outbound.models import (
     DECISION_LABELS,
     RECIPIENT_LABELS,
     STATUS_LABELS,
+    Authority,
     OutgoingDocument,
+    SignerKind,
 )
 from docmgr.search.highlight import marks_for
 from docmgr.signing import appearance, engine
@@ -44,6 +46,7 @@ REVIEWER_SLOTS = 3  # empty reviewer selects offered on the new-draft form
 EVENT_LABELS = {
     "outgoing.drafted": "tạo dự thảo",
     "outgoing.version_added": "tải lên phiên bản mới",
+    "outgoing.signer_changed": "đổi người ký",
     "outgoing.submitted": "trình",
     "outgoing.approved": "đồng ý",
     "outgoing.returned": "trả lại",
@@ -179,8 +182,13 @@ def show(doc_id):
     actions = ops.allowed_actions(current_user, doc, _current_reviewer(doc))
     dispatch = ops.dispatch_status(session(), doc) if doc.status == "issued" else None
     issuer = session().get(User, doc.issued_by_id) if doc.issued_by_id else None
+    version_no, pending = ops.review_state(doc)
+    signers = (ops.signer_choices(session(), current_user) if "change_signer" in actions
+               else [])
     return render_template("outbound/show.html", doc=doc, shown=shown, actions=actions,
-                           dispatch=dispatch, issuer=issuer,
+                           dispatch=dispatch, issuer=issuer, version_no=version_no,
+                           next_step=pending[0] if pending else None, signers=signers,
+                           authority_prefix=authority.prefix,
                            events=ops.timeline(session(), doc))
 
 
@@ -196,6 +204,18 @@ def new_version(doc_id):
     checked, filename = read_upload(accept_docx=True)
     return ops.add_version(session(), blobs(), current_user, doc_id, checked, filename,
                            request.form.get("note", ""))
+
+
+@bp.post("/<int:doc_id>/signer")
+@roles_required(*ops.DRAFTERS)
+@form_action(back_to=_document_page,
+             success=lambda doc: "Đã đổi người ký: "
+             f"{session().get(User, doc.signer_id).full_name}.")
+def change_signer(doc_id):
+    signer_id = parse_int(request.form.get("signer_id"), "signer_id")
+    if signer_id is None:
+        raise ValidationFailed("Vui lòng chọn người ký.", field="signer_id")
+    return ops.change_signer(session(), current_user, doc_id, signer_id)
 
 
 @bp.post("/<int:doc_id>/submit")
@@ -249,19 +269,25 @@ def _signing_page(doc, chosen: ops.Placement | None, status: int = 200):
     seal = signing.seal_diameter_mm(session(), doc.org_id) * appearance.MM
     # Issuing puts the seal over the left third of the signature and keeps it on the page.
     min_x = max(0.0, engine.SEAL_MARGIN + seal - box.width / 3)
+    current = session().get(StoredFile, doc.file_id)
     return render_template("outbound/sign.html", doc=doc, layout=layout, proposed=proposed,
                            placed=placed, chosen=chosen, box_w=box.width, box_h=box.height,
-                           seal=seal, min_x=min_x, no_key=no_key,
-                           current=session().get(StoredFile, doc.file_id)), status
+                           seal=seal, min_x=min_x, no_key=no_key, current=current,
+                           stated=ops.stated_authority(blobs(), current, current_user)), status
 
 
 def _signable(doc_id):
-    """The document, when it waits for the current user's signature; else a redirect."""
+    """The document, when it waits for the current user's signature; else a redirect
+    (with the reason: not waiting, an approval of an earlier version, no authority)."""
     doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
     if doc.signer_id != current_user.id:
         raise Forbidden("Chỉ người ký được chỉ định mới ký được văn bản này.")
     if doc.status != "awaiting_signature":
         flash("Văn bản không ở trạng thái chờ ký.", "warning")
+        return None
+    obstacle = ops.signing_obstacle(session(), blobs(), doc, current_user)
+    if obstacle:
+        flash(obstacle, "error")
         return None
     return doc
 
@@ -370,6 +396,36 @@ def file(doc_id):
     return pdf_response(_file_of(doc, int_arg(request.args, "f")), doc.notation,
                         fallback=f"van-ban-di-{doc.id}",
                         inline=request.args.get("download") != "1")
+
+
+# --- thẩm quyền ký ----------------------------------------------------------------------------
+
+@bp.get("/signing-authority")
+@roles_required(*ANY_ROLE)
+def signing_authority():
+    """The organisation's signing-authority rules: read by everyone (a drafter choosing a
+    signer), changed by the administrator."""
+    return render_template("outbound/signing_authority.html",
+                           lines=authority.table(session(), current_user.org_id),
+                           kinds=list(SignerKind), prefix=authority.prefix,
+                           editable=current_user.role == Role.ADMIN)
+
+
+@bp.post("/signing-authority")
+@roles_required(Role.ADMIN)
+@form_action(back_to=lambda: url_for(".signing_authority"),
+             success=lambda row: "Đã cập nhật thẩm quyền ký: "
+             f"{authority.class_label(row.doc_class)}, {row.signer.label.lower()} ký "
+             f"{authority.prefix(row.authority) or 'trực tiếp'} — "
+             f"{'được phép' if row.allowed else 'không được phép'}.")
+def change_signing_authority():
+    form = request.form
+    signer, capacity = form.get("signer", ""), form.get("authority", "")
+    if signer not in set(SignerKind) or capacity not in set(Authority):
+        raise ValidationFailed("Thẩm quyền ký không hợp lệ.", field="authority")
+    return authority.set_allowed(session(), current_user, form.get("doc_class", ""),
+                                 SignerKind(signer), Authority(capacity),
+                                 form.get("allowed") == "1")
 
 
 # --- sổ đăng ký văn bản đi -------------------------------------------------------------------

@@ -338,6 +338,9 @@ def create_office(writer: Writer, data_dir: Path, rng: random.Random) -> Office:
         "id": p.id, "org_id": 1, "unit_id": units[p.unit_abbr] if p.unit_abbr else None,
         "username": p.username, "password_hash": password_hash, "full_name": p.full_name,
         "role": p.role, "active": True, "failed_logins": 0, "locked_until": None,
+        # The chủ tịch (the measured leader, added first) heads; phó chủ tịch are deputies.
+        "leader_position": None if p.role != "leader" else
+        "head" if p.username == MEASURED["leader"][0] else "deputy",
         "created_at": moment} for p in people])
     blobs, box, report = _real_blobs(data_dir)
     return Office(
@@ -466,7 +469,7 @@ def generate(writer: Writer, office: Office, plan: Plan) -> dict:
             "note"]),
         "outgoing_route": Table(writer, "outgoing_route", [
             "id", "document_id", "position", "reviewer_id", "decision", "decided_at",
-            "comment"]),
+            "version_no", "comment"]),
         "outgoing_recipients": Table(writer, "outgoing_recipients", [
             "id", "document_id", "org_id", "name", "incoming_id", "sent_at"]),
         "audit_events": Table(writer, "audit_events", [
@@ -666,7 +669,9 @@ def generate(writer: Writer, office: Office, plan: Plan) -> dict:
                     decision, decided_at = "returned", moment
                 else:
                     decision, decided_at = None, None
+                # Every decision came after the last version was uploaded.
                 route.add(ids["route"], doc_id, position, reviewer.id, decision, decided_at,
+                          version_count if decision else None,
                           "Đề nghị chỉnh sửa lại trích yếu." if decision == "returned" else "")
             signed_file_id = signed_at = box = report = None
             register = number = doc_year = issued_at = issued_by = doc_date = None

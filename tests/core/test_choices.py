@@ -33,7 +33,9 @@ def test_the_stored_choices_are_the_expected_columns():
     assert {(table, column) for table, column, _ in STORED} == {
         ("incoming_documents", "status"), ("incoming_assignments", "role"),
         ("outgoing_documents", "status"), ("outgoing_route", "decision"),
-        ("dossiers", "status")}
+        ("dossiers", "status"), ("users", "leader_position"),
+        ("outgoing_documents", "signer_authority"), ("signing_authorities", "signer"),
+        ("signing_authorities", "authority")}
 
 
 @pytest.mark.parametrize("choices", CHOICES, ids=lambda c: c.__name__)
@@ -177,7 +179,10 @@ def one_row_each(db, world):
                                role=inbound.AssignmentRole.MAIN,
                                assigned_by_id=users["leader"].id),
             outbound.RouteStep(document_id=draft.id, position=0, reviewer_id=users["head"].id,
-                               decision=outbound.ReviewDecision.APPROVED)])
+                               decision=outbound.ReviewDecision.APPROVED),
+            outbound.SigningAuthority(org_id=org, doc_class="CV",
+                                      signer=outbound.SignerKind.UNIT_HEAD,
+                                      authority=outbound.Authority.TL)])
 
 
 @pytest.mark.parametrize("table, column, choices", STORED, ids=lambda v: getattr(v, "__name__", v))

@@ -145,3 +145,64 @@ def test_0012_constrains_existing_rows_and_downgrades(scratch_engine):
     with scratch_engine.connect() as conn:
         assert _values(conn, allowed) == before
     assert not any(_refuses(scratch_engine, table, column) for table, column in allowed)
+
+
+# --- 0018: leaders' positions, approvals tied to versions, the signing-authority table ----
+
+def test_0018_fills_positions_versions_and_rules_and_downgrades(scratch_engine):
+    from datetime import UTC, datetime, timedelta
+
+    from docmgr.outbound.authority import nd30_defaults
+
+    upgrade(scratch_engine, "0013")
+    t = metadata.tables
+    start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+    def at(hours):
+        return start + timedelta(hours=hours)
+    with scratch_engine.begin() as conn:
+        def add(table, **values):
+            return conn.execute(insert(t[table]).values(**values)).inserted_primary_key[0]
+        orgs = [add("organizations", code=f"000.00.0{n}.H55", name="Cơ quan", abbr="CQ")
+                for n in (1, 2)]
+        people = {}
+        for name, org, role, active, hours in (
+                ("former", 0, "leader", False, 0), ("chief", 0, "leader", True, 1),
+                ("vice", 0, "leader", True, 2), ("clerk", 0, "clerk", True, 0),
+                ("other", 1, "leader", True, 5)):
+            people[name] = add("users", org_id=orgs[org], username=name, password_hash="-",
+                               full_name=name, role=role, active=active, created_at=at(hours))
+        user = people["clerk"]
+        file_id = add("stored_files", org_id=orgs[0], sha256="0" * 64, filename="a.pdf",
+                      size=1, page_count=1, uploaded_by_id=user)
+        doc = add("outgoing_documents", org_id=orgs[0], doc_type="CV", subject="Thử",
+                  status="returned", author_id=user, signer_id=people["chief"], file_id=file_id)
+        for number, hours in ((1, 10), (2, 20)):
+            add("outgoing_versions", document_id=doc, number=number, file_id=file_id,
+                uploaded_by_id=user, uploaded_at=at(hours))
+        # approved v1, approved v2, a decision dated before any version, undecided
+        for position, decision, hours in ((0, "approved", 15), (1, "approved", 25),
+                                          (2, "returned", 5), (3, None, None)):
+            add("outgoing_route", document_id=doc, position=position, reviewer_id=user,
+                decision=decision, decided_at=at(hours) if hours else None)
+
+    upgrade(scratch_engine, "0018")
+    with scratch_engine.connect() as conn:
+        versions = conn.exec_driver_sql(
+            "SELECT version_no FROM outgoing_route ORDER BY position").scalars().all()
+        positions = dict(conn.exec_driver_sql(
+            "SELECT username, leader_position FROM users").all())
+        rules = {org: {tuple(r) for r in conn.exec_driver_sql(
+            "SELECT doc_class, signer, authority, allowed FROM signing_authorities "
+            f"WHERE org_id = {org}").all()} for org in orgs}
+    assert versions == [1, 2, 2, None]
+    assert positions == {"former": "deputy", "chief": "head", "vice": "deputy", "clerk": None,
+                         "other": "head"}
+    expected = {(r.doc_class, r.signer.value, r.authority.value, r.allowed)
+                for r in nd30_defaults()}  # the migration's copy equals the code's defaults
+    assert all({(c, s, a, bool(ok)) for c, s, a, ok in found} == expected
+               for found in rules.values())
+
+    _downgrade(scratch_engine, "0013")
+    with scratch_engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM outgoing_route").scalar() == 4

@@ -5,6 +5,8 @@ from sqlalchemy import select
 
 from docmgr.core.auth import Organization, User
 from docmgr.demo import nd30_draft_pdf
+from docmgr.outbound import authority
+from docmgr.outbound.models import Authority, SignerKind
 from docmgr.signing import appearance
 from docmgr.signing import operations as signing
 from docmgr.signing.pki import BuiltinCA
@@ -28,6 +30,15 @@ def keys(app, db, blobs, world):
         seal = appearance.png_bytes(appearance.generated_seal(world.org.name, 300))
         signing.set_org_seal(s, blobs, admin, seal, 36)
     return ca
+
+
+@pytest.fixture
+def unit_heads_sign(db, world):
+    """The organisation lets its unit heads sign công văn "TL." (ND30 leaves it to the
+    organisation's rules; its default is no)."""
+    with db.transaction() as s:
+        authority.set_allowed(s, s.get(User, world.users["admin"].id), "CV",
+                              SignerKind.UNIT_HEAD, Authority.TL, True)
 
 
 def draft_pdf(signer_name="Pham Minh Quang", title="Chu tich") -> bytes:

@@ -173,13 +173,13 @@ def test_explicit_signature_position(api, world, keys, new_draft, db):
     assert box["page"] == 0 and box["x0"] == 300 and box["y0"] == 200
 
 
-def test_batch_signing_with_one_pin(api, world, keys, new_draft):
+def test_batch_signing_with_one_pin(api, world, keys, new_draft, unit_heads_sign):
     ids = []
     for _ in range(3):
         doc = new_draft(reviewer_ids="")
         api("specialist").post(f"/api/v1/drafts/{doc['id']}/submit")
         ids.append(doc["id"])
-    not_mine = new_draft(reviewer_ids="", signer_id=str(world.users["head"].id))
+    not_mine = new_draft(reviewer_ids="", signer_id=str(world.users["head"].id), doc_type="CV")
     api("specialist").post(f"/api/v1/drafts/{not_mine['id']}/submit")
     wrong = api("leader").post("/api/v1/drafts/sign-batch", json={"ids": ids, "pin": "000000"})
     assert wrong.status_code == 403

@@ -100,14 +100,15 @@ def test_role_matrix_for_one_document(browser_login, issued, awaiting):
     assert browser_login("other_clerk").get(f"/outgoing/{issued['id']}").status_code == 404
 
 
-def test_only_the_chosen_signer_opens_the_signing_page(browser_login, awaiting, world):
-    doc = awaiting(signer_id=str(world.users["head"].id))
+def test_only_the_chosen_signer_opens_the_signing_page(browser_login, awaiting, world,
+                                                       unit_heads_sign):
+    doc = awaiting(signer_id=str(world.users["head"].id), doc_type="CV")
     assert browser_login("head").get(f"/outgoing/{doc['id']}/sign").status_code == 200
     refused = browser_login("leader").get(f"/outgoing/{doc['id']}/sign")  # sees, may not sign
     assert refused.status_code == 403
     assert "Chỉ người ký được chỉ định" in refused.data.decode()
     # A signer without a certificate is told before typing the PIN.
-    no_key = awaiting(signer_id=str(world.users["head_vx"].id))
+    no_key = awaiting(signer_id=str(world.users["head_vx"].id), doc_type="CV")
     page = browser_login("head_vx").get(f"/outgoing/{no_key['id']}/sign").data.decode()
     assert "Người ký chưa có chứng thư số để ký." in page
     assert "chưa có chứng thư số" not in browser_login("head").get(

@@ -172,7 +172,8 @@ def office(make_app, database, tmp_path, password_hash):
         s.add(org)
         s.flush()
         users = {name: accounts.User(org_id=org.id, username=name, password_hash=password_hash,
-                                     full_name=full, role=role)
+                                     full_name=full, role=role,
+                                     leader_position="head" if role == "leader" else None)
                  for name, role, full in (("clerk", "clerk", "Nguyễn Thị Văn Thư"),
                                           ("leader", "leader", "Phạm Minh Quang"),
                                           ("specialist", "specialist", "Trần Văn Bình"),
