@@ -90,6 +90,32 @@ def filled_fields(fields: list[str]) -> str:
             "dung hiển thị): " + ", ".join(fields) + ".")
 
 
+def field_change(change) -> str:
+    """One field changed after signing, from what to what: "Trường SoKyHieu: '02/TB-VP' →
+    '99/TB-VP'"."""
+    if change.what == "other":
+        return f"Trường {change.field}: được thêm hoặc thay đổi"
+    if change.what == "appearance":
+        return (f"Trường {change.field}: giá trị {_shown(change.old)} giữ nguyên nhưng hình "
+                "hiển thị đã bị thay")
+    return f"Trường {change.field}: {_shown(change.old)} → {_shown(change.new)}"
+
+
+def _shown(value: str | None) -> str:
+    return "(trống)" if value is None else f"'{value}'"
+
+
+ANNOTATIONS_ADDED = "thêm hoặc sửa ghi chú, chú thích (annotation) trên trang"
+
+
+def unsigned_changes(what: list[str]) -> str:
+    """Changes after the last signature that nobody signed: the document is not what its
+    signatures vouch for."""
+    listed = "; ".join(item[:1].lower() + item[1:] for item in what)
+    return ("Văn bản đã bị thay đổi sau chữ ký cuối cùng (không phải dữ liệu xác thực, dấu thời "
+            "gian hay một chữ ký tiếp theo): " + listed + ".")
+
+
 def beyond_docmdp(permission_label: str) -> str:
     return ("Thay đổi sau khi ký vượt quá mức chữ ký chứng nhận cho phép ("
             + permission_label.lower() + ").")
