@@ -45,6 +45,7 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from PIL import Image
 from pyhanko.pdf_utils import generic, layout
+from pyhanko.pdf_utils.font.api import FontEngineFactory
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -266,9 +267,25 @@ def fill_and_seal(pdf: bytes, credential: Credential, seal_picture: Image.Image,
                  timestamper=timestamper)
 
 
+class _OneFontSubset(FontEngineFactory):
+    """Hands every stamp of one revision the same font engine, so the number and the date
+    share one embedded font subset: pyHanko otherwise embeds a subset per stamp, and
+    fontTools subsetting and serialising it is the costliest step of filling the fields."""
+
+    def __init__(self, factory: FontEngineFactory):
+        self.factory = factory
+        self.engine = None
+
+    def create_font_engine(self, writer, obj_stream=None):
+        if self.engine is None:
+            self.engine = self.factory.create_font_engine(writer, obj_stream)
+        return self.engine
+
+
 def _fill_text_fields(writer: IncrementalPdfFileWriter, values: dict[str, str],
                       font_size: float) -> None:
     remaining = dict(values)
+    font = None
     for ref in writer.root["/AcroForm"]["/Fields"]:
         widget = ref.get_object()
         name = str(widget.get("/T"))
@@ -278,6 +295,8 @@ def _fill_text_fields(writer: IncrementalPdfFileWriter, values: dict[str, str],
         width, height = x1 - x0, y1 - y0
         value = remaining.pop(name)
         style = appearance.field_text_style(font_size, width, height)
+        font = font or _OneFontSubset(style.text_box_style.font)
+        style = replace(style, text_box_style=replace(style.text_box_style, font=font))
         stamp = style.create_stamp(writer, layout.BoxConstraints(width=width, height=height),
                                    {"value": value})
         widget["/V"] = pdf_string(value)
