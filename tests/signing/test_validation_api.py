@@ -196,6 +196,7 @@ def test_issued_document_and_its_renumbered_copy(api, renumbered):
     assert {s["verdict_label"] for s in body["signatures"]} == {
         "Văn bản đã bị sửa đổi sau khi ký"}
     organisation = body["signatures"][1]
+    assert organisation["unsigned_changes"] is True
     assert organisation["changed_fields"] == [
         {"field": "SoKyHieu", "old": "02/TB-VP", "new": "99/TB-VP", "what": "value"}]
     assert organisation["notes"][0].endswith(NUMBER_CHANGE[0].lower() + NUMBER_CHANGE[1:] + ".")
@@ -212,4 +213,5 @@ def test_page_names_the_changed_number(browser_login, renumbered):
     page = unescape(response.get_data(as_text=True))
     assert response.status_code == 200
     assert 'class="panel sig-summary sig-altered" data-verdict="altered"' in page
-    assert f'<li class="sig-no" data-field="SoKyHieu">{NUMBER_CHANGE}</li>' in page
+    assert f'<li class="sig-maybe" data-field="SoKyHieu">{NUMBER_CHANGE}</li>' in page
+    assert "Có thay đổi sau chữ ký cuối cùng mà không chữ ký nào xác nhận" in page

@@ -139,6 +139,18 @@ def docmdp(emb: EmbeddedPdfSignature, ok: bool | None) -> dict | None:
             "ok": bool(ok)}
 
 
+def field_lock(emb: EmbeddedPdfSignature) -> dict | None:
+    """The form fields the signature locks (FieldMDP): {"action": "all" | "include" |
+    "exclude", "fields": [...]}, or None."""
+    try:
+        lock = emb.fieldmdp
+    except Exception:
+        return None
+    if lock is None:
+        return None
+    return {"action": lock.action.name.lower(), "fields": list(lock.fields or ())}
+
+
 def is_certification(sig_object) -> bool:
     try:
         for ref in sig_object.get("/Reference", ()):

@@ -208,8 +208,7 @@ def changes_after_signing(changed: Iterable[str], signature_fields: set[str],
     if later:
         said.append(notes.later_signatures(later))
     if field_changes:
-        said.append(notes.filled_fields([change.field for change in field_changes]))
-        said.extend(notes.field_change(change) + "." for change in field_changes)
+        said.append(notes.filled_fields(field_changes))
     if lta_updates and not later:
         said.append(notes.LTA_UPDATES_ONLY)
     return said
@@ -245,6 +244,7 @@ def after_last_signature(entries: list[SignatureReport]) -> str | None:
 def condemn(report: SignatureReport, note: str) -> None:
     """Mark an already concluded entry ``altered`` because of ``note``."""
     report.verdict = "altered"
+    report.unsigned_changes = True
     report.notes = unique([note, *(n for n in report.notes if n != notes.REVOCATION_NOT_CHECKED)])
 
 

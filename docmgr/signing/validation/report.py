@@ -72,10 +72,13 @@ class SignatureReport:
     timestamp_authority: str | None = None
     modification_level: str = "other"
     changed_fields: list[FieldChange] = field(default_factory=list)
+    # True: something changed after the document's last signature that nobody signed
+    unsigned_changes: bool = False
     coverage: str = "partial"
     verdict: str = "invalid"
     revocation: str = "unknown"
     docmdp: dict | None = None
+    field_lock: dict | None = None  # facts.field_lock
     issuer: str | None = None
     serial: str | None = None
     not_valid_after: datetime | None = None
@@ -108,7 +111,9 @@ class SignatureReport:
             "timestamp_authority": self.timestamp_authority,
             "revocation": self.revocation,
             "docmdp": self.docmdp,
+            "field_lock": self.field_lock,
             "changed_fields": [change.to_dict() for change in self.changed_fields],
+            "unsigned_changes": self.unsigned_changes,
             "issuer": self.issuer,
             "serial": self.serial,
             "not_valid_after": iso_local(self.not_valid_after),

@@ -140,6 +140,7 @@ class _Run:
         if report.kind == "timestamp":
             findings.docmdp_ok = policy.timestamp_docmdp_ok(report.modification_level)
         report.docmdp = facts.docmdp(emb, findings.docmdp_ok)
+        report.field_lock = facts.field_lock(emb)
         findings.say(policy.docmdp_note(report, findings.docmdp_ok))
         await self._judge(report, status, findings, signer_clock=facts.self_reported(emb))
         return report
