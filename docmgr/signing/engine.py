@@ -142,12 +142,15 @@ def place_block(personal: Box, seal_diameter_pt: float) -> tuple[Box, Box]:
 
 
 @_signing_boundary
-def field_names(pdf: bytes) -> set[str]:
+def field_names(pdf: bytes, *, signatures: bool = True) -> set[str]:
+    """The names of the form's top-level fields; without the signature fields when
+    ``signatures`` is False."""
     root = PdfFileReader(io.BytesIO(pdf), strict=False).root
     if "/AcroForm" not in root:
         return set()
-    names = (ref.get_object().get("/T") for ref in root["/AcroForm"].get("/Fields", []))
-    return {str(name) for name in names if name is not None}
+    found = (ref.get_object() for ref in root["/AcroForm"].get("/Fields", []))
+    return {str(node["/T"]) for node in found if "/T" in node
+            and (signatures or node.get("/FT") != "/Sig")}
 
 
 @dataclass(frozen=True)
@@ -159,8 +162,8 @@ class Purpose:
 
 def field_locks(existing: set[str], issuing: list[str]
                 ) -> tuple[fields.FieldMDPSpec, fields.FieldMDPSpec]:
-    """The locks of the personal and the organisation's field. ``existing``: the fields the
-    draft has; ``issuing``: the number and date fields issuing will fill. FieldMDP names
+    """The locks of the personal and the organisation's field. ``existing``: the form fields
+    the draft has; ``issuing``: the number and date fields issuing will fill. FieldMDP names
     lock whole subtrees, so top-level names are enough."""
     draft = sorted(existing - {FIELD_PERSONAL, FIELD_ORG, *issuing})
     include = fields.FieldMDPAction.INCLUDE
@@ -178,7 +181,8 @@ def prepare(pdf: bytes, personal: Box, *, seal_diameter_pt: float, number: Box |
     added = {name: box for name, box in ((FIELD_NUMBER, number), (FIELD_DATE, date))
              if box is not None and name not in present}
     issuing = [name for name in (FIELD_NUMBER, FIELD_DATE) if name in present or name in added]
-    personal_lock, org_lock = field_locks(present, issuing)
+    # A signature field the draft already has is a place for a later signer: left open.
+    personal_lock, org_lock = field_locks(field_names(pdf, signatures=False), issuing)
     writer = _writer(pdf)
     for name, box, lock in ((FIELD_PERSONAL, personal, personal_lock),
                             (FIELD_ORG, seal, org_lock)):

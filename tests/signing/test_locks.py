@@ -11,8 +11,11 @@ from asn1crypto import keys as asn1_keys
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name, pdf_string
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields
+from pyhanko.sign import fields, signers
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.timestamps import DummyTimeStamper
 
@@ -110,6 +113,76 @@ def test_issued_document_carries_field_locks_not_a_certification(issued, trust, 
         engine.FIELD_PERSONAL, engine.FIELD_NUMBER, engine.FIELD_DATE, engine.FIELD_ORG]}
     filled = {c.field: (c.old, c.new) for c in report.signatures[0].changed_fields}
     assert filled == {engine.FIELD_NUMBER: (None, NUMBER), engine.FIELD_DATE: (None, DATE)}
+
+
+def with_form(pdf: bytes) -> bytes:
+    """The draft as a template might come: a text field and an empty signature field for a
+    co-signer, both on page 1."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    fields.append_signature_field(writer, fields.SigFieldSpec(
+        "ChuKyPhoiHop", on_page=0, box=(360, 40, 560, 80)))
+    page_ref, _ = writer.find_page_for_modification(0)
+    note = writer.add_object(generic.DictionaryObject({
+        pdf_name("/Type"): pdf_name("/Annot"), pdf_name("/Subtype"): pdf_name("/Widget"),
+        pdf_name("/FT"): pdf_name("/Tx"), pdf_name("/T"): pdf_string("GhiChu"),
+        pdf_name("/V"): pdf_string("Bản gốc"), pdf_name("/F"): generic.NumberObject(4),
+        pdf_name("/Rect"): generic.ArrayObject(
+            generic.FloatObject(v) for v in (60, 40, 300, 60)),
+        pdf_name("/P"): page_ref, pdf_name("/DA"): pdf_string("/Helv 0 Tf 0 g")}))
+    writer.register_annotation(page_ref, note)
+    writer.root["/AcroForm"]["/Fields"].append(note)
+    writer.update_container(writer.root["/AcroForm"]["/Fields"])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def issue(pdf: bytes, leader, org) -> bytes:
+    layout_ = placement.find_layout(pdf, NAME)
+    prepared = engine.prepare(pdf, layout_.personal, seal_diameter_pt=36 * appearance.MM,
+                              number=layout_.number, date=layout_.date)
+    signed = engine.sign_personal(prepared, leader, appearance.generated_signature(NAME))
+    return engine.fill_and_seal(signed, org, appearance.generated_seal("Văn phòng"),
+                                {engine.FIELD_NUMBER: NUMBER, engine.FIELD_DATE: DATE})
+
+
+def test_the_drafts_own_fields_are_locked_and_its_signature_slot_stays_open(
+        draft_pdf, leader_credential, org_credential, test_ca, trust, trust_roots, tmp_path):
+    issued_form = issue(with_form(draft_pdf), leader_credential, org_credential)
+    reader = PdfFileReader(io.BytesIO(issued_form), strict=False)
+    leader_lock = reader.embedded_signatures[0].fieldmdp
+    assert "GhiChu" in leader_lock.fields and "ChuKyPhoiHop" not in leader_lock.fields
+    # the co-signer signs the slot the template had: every signature stays valid
+    co_signer = credential(test_ca, "Trần Văn Phối Hợp")
+    cosigned = countersigned(issued_form, co_signer, field="ChuKyPhoiHop")
+    assert_both_validators_accept(cosigned, trust_roots, tmp_path, 3)
+    assert validate_pdf(cosigned, trust).verdict == "valid"
+    # the draft's own field is locked by both signatures
+    changed = refill(issued_form, {"GhiChu": "Đã sửa"})
+    assert strict_levels(changed, trust_roots) == [ModificationLevel.OTHER] * 2
+    report = validate_pdf(changed, trust)
+    assert report.verdict == "altered" and "'Bản gốc' → 'Đã sửa'" in report.summary
+
+
+def test_a_document_certified_before_the_upgrade_is_issued_as_before(
+        draft_pdf, leader_credential, org_credential, trust, trust_roots, tmp_path):
+    """Signed by the old scheme (certification, no locks), issued by the new code."""
+    layout_ = placement.find_layout(draft_pdf, NAME)
+    personal, seal = engine.place_block(layout_.personal, 36 * appearance.MM)
+    writer = IncrementalPdfFileWriter(io.BytesIO(draft_pdf), strict=False)
+    for name, box in ((engine.FIELD_PERSONAL, personal), (engine.FIELD_ORG, seal)):
+        fields.append_signature_field(writer, fields.SigFieldSpec(
+            name, on_page=box.page, box=(box.x0, box.y0, box.x1, box.y1)))
+    out = io.BytesIO()
+    writer.write(out)
+    certified = signers.PdfSigner(signers.PdfSignatureMetadata(
+        field_name=engine.FIELD_PERSONAL, certify=True,
+        docmdp_permissions=fields.MDPPerm.FILL_FORMS), leader_credential.signer()).sign_pdf(
+        IncrementalPdfFileWriter(io.BytesIO(out.getvalue()), strict=False)).getvalue()
+    issued_old = engine.fill_and_seal(certified, org_credential,
+                                      appearance.generated_seal("Văn phòng"), {})
+    assert_both_validators_accept(issued_old, trust_roots, tmp_path, 2)
+    assert validate_pdf(issued_old, trust).verdict == "valid"
 
 
 def test_a_draft_field_is_locked_by_both_signatures():
