@@ -514,6 +514,22 @@ def return_draft(session, actor: User, doc_id: int, comment: str) -> OutgoingDoc
 
 # --- signing, issuing, dispatch -----------------------------------------------------------
 
+REASON_PERSONAL = "Người có thẩm quyền ký văn bản"
+
+
+def reason_issued(notation: str) -> str:
+    return f"Cơ quan ký số phát hành văn bản số {notation}"
+
+
+def reason_attachment(notation: str) -> str:
+    return f"Cơ quan ký số tài liệu kèm theo văn bản số {notation}"
+
+
+def purpose(reason: str, org: Organization) -> engine.Purpose:
+    """/Reason and /Location of a signature: the organisation's place (địa danh)."""
+    return engine.Purpose(reason=reason, location=org.place or None)
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where the signer wants the signature: page from 1, lower-left corner in points."""
@@ -581,8 +597,8 @@ def signing_obstacle(session, blobs: BlobStore, doc: OutgoingDocument,
 def sign(session, blobs: BlobStore, actor: User, doc_id: int, pin: str, *,
          chosen: Placement | None = None, credential=None, timestamper=None,
          trust: TrustStore | None = None) -> OutgoingDocument:
-    """Ký số: the signer's visible personal signature, certifying "fill forms" so that
-    issuing can add number, date and the organisation's signature afterwards.
+    """Ký số: the signer's visible personal signature, an approval whose field lock leaves
+    only the number, the date and the organisation's signature open for issuing.
 
     ``credential`` lets a batch unlock the key once; otherwise the PIN unlocks it here.
     """
@@ -601,8 +617,10 @@ def sign(session, blobs: BlobStore, actor: User, doc_id: int, pin: str, *,
     personal, _ = engine.place_block(personal, diameter)
     prepared = engine.prepare(pdf, personal, seal_diameter_pt=diameter, number=layout.number,
                               date=layout.date)
+    org = session.get(Organization, doc.org_id)
     signed = engine.sign_personal(prepared, credential,
                                   signing.signature_picture(session, blobs, actor),
+                                  purpose=purpose(REASON_PERSONAL, org),
                                   timestamper=timestamper)
     stored = _store_signed(session, blobs, doc, signed, actor, "da-ky")
     doc.signed_file_id, doc.signed_at, doc.status = stored.id, clock.now(), OutgoingStatus.SIGNED
@@ -716,9 +734,11 @@ def issue(session, blobs: BlobStore, actor: User, doc_id: int, pin: str, *,
                                               (engine.FIELD_DATE, date_line(org.place, day)))
               if name in present}
     final = engine.fill_and_seal(signed, credential, seal_picture, values,
+                                 purpose=purpose(reason_issued(notation), org),
                                  timestamper=timestamper)
     stored = _store_signed(session, blobs, doc, final, actor, "phat-hanh")
-    _sign_attachments(session, blobs, doc, credential, notation, moment, actor, timestamper)
+    _sign_attachments(session, blobs, doc, credential, notation, moment, actor, timestamper,
+                      purpose(reason_attachment(notation), org))
     doc.status = OutgoingStatus.ISSUED
     doc.register, doc.year, doc.number = register, day.year, number
     doc.notation, doc.doc_date, doc.issued_at, doc.issued_by_id = notation, day, moment, actor.id
@@ -731,7 +751,7 @@ def issue(session, blobs: BlobStore, actor: User, doc_id: int, pin: str, *,
 
 
 def _sign_attachments(session, blobs, doc, credential, notation: str, moment, actor,
-                      timestamper) -> None:
+                      timestamper, why: engine.Purpose) -> None:
     """ND30 Phụ lục I: an attachment in a separate file carries the organisation's
     signature as text at the top right of page 1 — the main document's số, ký hiệu and
     the signing time (ISO 8601, +07:00)."""
@@ -739,7 +759,7 @@ def _sign_attachments(session, blobs, doc, credential, notation: str, moment, ac
     for attachment in session.scalars(select(Attachment).where(
             Attachment.document_id == doc.id).order_by(Attachment.position)):
         original = session.get(StoredFile, attachment.file_id)
-        signed = engine.sign_text(blobs.get(original.sha256), credential, stamp,
+        signed = engine.sign_text(blobs.get(original.sha256), credential, stamp, purpose=why,
                                   timestamper=timestamper)
         digest = blobs.put(signed)
         kept = StoredFile(org_id=doc.org_id, sha256=digest, filename=original.filename,

@@ -1,15 +1,33 @@
 """PAdES signing with pyHanko, in the order ND30 prescribes.
 
 1. ``prepare``: before anyone signs, add the fields issuing will fill — number, date —
-   and both signature fields (personal, organisation). Fields added after a
-   certification signature would break it.
-2. ``sign_personal``: the competent person certifies the document with DocMDP
-   "fill forms", showing their handwritten signature in the signature block.
+   and both signature fields (personal, organisation), each with its field lock (below).
+2. ``sign_personal``: the competent person's approval signature, showing their
+   handwritten signature in the signature block.
 3. ``fill_and_seal``: the văn thư fills number and date into their fields and signs the
-   organisation's field with the seal image. Validators class this revision as form
-   filling, so the personal signature stays valid.
+   organisation's field with the seal image.
 4. ``sign_text``: a text-only organisation signature at the top right of page 1, for
    attachments in separate files and electronic copies (SAO Y, SAO LỤC, TRÍCH SAO).
+
+Why locks and no certification (issue 12). A certification with DocMDP "fill forms" let
+anyone change the number and date after issue — validators class it as form filling — and
+it forbids any later signature field, so an electronic copy or a recipient's countersignature
+broke the leader's signature. Instead each signature field carries a ``/Lock`` (FieldMDP
+"Include") that pyHanko copies into the signature:
+
+* the leader's lock names every field the draft had, and the leader's own field — everything
+  except the number, the date and the organisation's field, which issuing still fills;
+* the organisation's lock names every field, the number and date included.
+
+Any later change to a locked field is then a violation for pyHanko's difference analysis,
+while a *new* signature field (a copy, a countersignature, a document timestamp) stays
+permitted: it is not in either list. (FieldMDP "Exclude" would lock new fields too, visible
+ones included — measured: a countersignature then breaks the leader's signature.) Content,
+annotation and structure changes remain forbidden after any signature by pyHanko's policy.
+Documents signed before this change (certified, no locks) still validate as they did.
+
+Every signature carries ``/M`` in the office's zone (+07:00), and ``/Reason`` and
+``/Location`` when the caller gives them.
 
 Everything here works on bytes and returns new bytes: files are never changed in
 place, and each signature is an incremental update on the previous revision.
@@ -22,12 +40,12 @@ import functools
 import io
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from PIL import Image
 from pyhanko.pdf_utils import generic, layout
+from pyhanko.pdf_utils.font.api import FontEngineFactory
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -36,10 +54,11 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from docmgr.core import clock
 from docmgr.signing import appearance
 from docmgr.signing.errors import DocumentNotSignable, SigningError, from_exception
 from docmgr.signing.placement import Box
-from docmgr.signing.pyhanko_patches import LoadedKeySigner
+from docmgr.signing.pyhanko_patches import LoadedKeySigner, PdfSignerAt
 
 FIELD_PERSONAL = "ChuKyNguoiCoThamQuyen"
 FIELD_ORG = "ChuKyCoQuan"
@@ -123,25 +142,55 @@ def place_block(personal: Box, seal_diameter_pt: float) -> tuple[Box, Box]:
 
 
 @_signing_boundary
-def field_names(pdf: bytes) -> set[str]:
+def field_names(pdf: bytes, *, signatures: bool = True) -> set[str]:
+    """The names of the form's top-level fields; without the signature fields when
+    ``signatures`` is False."""
     root = PdfFileReader(io.BytesIO(pdf), strict=False).root
     if "/AcroForm" not in root:
         return set()
-    return {str(ref.get_object().get("/T")) for ref in root["/AcroForm"].get("/Fields", [])}
+    found = (ref.get_object() for ref in root["/AcroForm"].get("/Fields", []))
+    return {str(node["/T"]) for node in found if "/T" in node
+            and (signatures or node.get("/FT") != "/Sig")}
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """What a signature's ``/Reason`` and ``/Location`` say (Vietnamese, shown by readers)."""
+    reason: str | None = None
+    location: str | None = None
+
+
+def field_locks(existing: set[str], issuing: list[str]
+                ) -> tuple[fields.FieldMDPSpec, fields.FieldMDPSpec]:
+    """The locks of the personal and the organisation's field. ``existing``: the form fields
+    the draft has; ``issuing``: the number and date fields issuing will fill. FieldMDP names
+    lock whole subtrees, so top-level names are enough."""
+    draft = sorted(existing - {FIELD_PERSONAL, FIELD_ORG, *issuing})
+    include = fields.FieldMDPAction.INCLUDE
+    return (fields.FieldMDPSpec(include, fields=[*draft, FIELD_PERSONAL]),
+            fields.FieldMDPSpec(include, fields=[*draft, FIELD_PERSONAL, *issuing, FIELD_ORG]))
 
 
 @_signing_boundary
 def prepare(pdf: bytes, personal: Box, *, seal_diameter_pt: float, number: Box | None = None,
             date: Box | None = None) -> bytes:
-    """Add the signature fields and, where known, the number and date fields."""
+    """Add the signature fields with their locks and, where known and not there yet, the
+    number and date fields."""
     personal, seal = place_block(personal, seal_diameter_pt)
+    present = field_names(pdf)
+    added = {name: box for name, box in ((FIELD_NUMBER, number), (FIELD_DATE, date))
+             if box is not None and name not in present}
+    issuing = [name for name in (FIELD_NUMBER, FIELD_DATE) if name in present or name in added]
+    # A signature field the draft already has is a place for a later signer: left open.
+    personal_lock, org_lock = field_locks(field_names(pdf, signatures=False), issuing)
     writer = _writer(pdf)
-    for name, box in ((FIELD_PERSONAL, personal), (FIELD_ORG, seal)):
+    for name, box, lock in ((FIELD_PERSONAL, personal, personal_lock),
+                            (FIELD_ORG, seal, org_lock)):
         fields.append_signature_field(writer, fields.SigFieldSpec(
-            name, on_page=box.page, box=(box.x0, box.y0, box.x1, box.y1)))
-    for name, box in ((FIELD_NUMBER, number), (FIELD_DATE, date)):
-        if box is not None:
-            _add_text_field(writer, name, box)
+            name, on_page=box.page, box=(box.x0, box.y0, box.x1, box.y1),
+            field_mdp_spec=lock))
+    for name, box in added.items():
+        _add_text_field(writer, name, box)
     return _output(writer)
 
 
@@ -167,19 +216,19 @@ def _add_text_field(writer: IncrementalPdfFileWriter, name: str, box: Box) -> No
     writer.update_container(form["/Fields"])
 
 
-def _sign(writer, credential: Credential, field: str, style, *, certify: bool = False,
-          timestamper: TimeStamper | None = None, signing_time: datetime | None = None,
-          new_field_box: Box | None = None) -> bytes:
+def _sign(writer, credential: Credential, field: str, style, purpose: Purpose, *,
+          timestamper: TimeStamper | None = None, new_field_box: Box | None = None) -> bytes:
+    """An approval signature in ``field``; its field lock, if any, comes from the field."""
     meta = signers.PdfSignatureMetadata(
-        field_name=field, certify=certify,
-        docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+        field_name=field, reason=purpose.reason, location=purpose.location,
         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
     new_field_spec = None
     if new_field_box is not None:
         b = new_field_box
         new_field_spec = fields.SigFieldSpec(field, on_page=b.page, box=(b.x0, b.y0, b.x1, b.y1))
-    pdf_signer = signers.PdfSigner(meta, credential.signer(), stamp_style=style,
-                                   timestamper=timestamper, new_field_spec=new_field_spec)
+    pdf_signer = PdfSignerAt(meta, credential.signer(), stamp_style=style,
+                             timestamper=timestamper, new_field_spec=new_field_spec,
+                             signing_time=clock.local(clock.now()))
     out = pdf_signer.sign_pdf(
         writer, existing_fields_only=new_field_box is None,
         bytes_reserved=RESERVED_WITH_TIMESTAMP if timestamper else RESERVED,
@@ -200,29 +249,47 @@ def _require_empty_signature_field(pdf: bytes, name: str) -> None:
 
 @_signing_boundary
 def sign_personal(pdf: bytes, credential: Credential, picture: Image.Image, *,
-                  timestamper: TimeStamper | None = None) -> bytes:
-    """Certify with DocMDP "fill forms" in the personal field, showing ``picture``."""
+                  purpose: Purpose = Purpose(), timestamper: TimeStamper | None = None) -> bytes:
+    """The approval signature in the personal field (locked as ``prepare`` set it), showing
+    ``picture``."""
     _require_empty_signature_field(pdf, FIELD_PERSONAL)
     return _sign(_writer(pdf), credential, FIELD_PERSONAL, appearance.image_style(picture),
-                 certify=True, timestamper=timestamper)
+                 purpose, timestamper=timestamper)
 
 
 @_signing_boundary
 def fill_and_seal(pdf: bytes, credential: Credential, seal_picture: Image.Image,
                   values: dict[str, str], *, font_size: float = 13,
-                  timestamper: TimeStamper | None = None) -> bytes:
-    """Fill the number/date fields and sign the organisation field with the seal."""
+                  purpose: Purpose = Purpose(), timestamper: TimeStamper | None = None) -> bytes:
+    """Fill the number/date fields and sign the organisation field with the seal; its lock
+    (from ``prepare``) then covers the number and date."""
     _require_empty_signature_field(pdf, FIELD_ORG)
     writer = _writer(pdf)
     if values:
         _fill_text_fields(writer, values, font_size)
-    return _sign(writer, credential, FIELD_ORG, appearance.image_style(seal_picture),
+    return _sign(writer, credential, FIELD_ORG, appearance.image_style(seal_picture), purpose,
                  timestamper=timestamper)
+
+
+class _OneFontSubset(FontEngineFactory):
+    """Hands every stamp of one revision the same font engine, so the number and the date
+    share one embedded font subset: pyHanko otherwise embeds a subset per stamp, and
+    fontTools subsetting and serialising it is the costliest step of filling the fields."""
+
+    def __init__(self, factory: FontEngineFactory):
+        self.factory = factory
+        self.engine = None
+
+    def create_font_engine(self, writer, obj_stream=None):
+        if self.engine is None:
+            self.engine = self.factory.create_font_engine(writer, obj_stream)
+        return self.engine
 
 
 def _fill_text_fields(writer: IncrementalPdfFileWriter, values: dict[str, str],
                       font_size: float) -> None:
     remaining = dict(values)
+    font = None
     for ref in writer.root["/AcroForm"]["/Fields"]:
         widget = ref.get_object()
         name = str(widget.get("/T"))
@@ -232,6 +299,8 @@ def _fill_text_fields(writer: IncrementalPdfFileWriter, values: dict[str, str],
         width, height = x1 - x0, y1 - y0
         value = remaining.pop(name)
         style = appearance.field_text_style(font_size, width, height)
+        font = font or _OneFontSubset(style.text_box_style.font)
+        style = replace(style, text_box_style=replace(style.text_box_style, font=font))
         stamp = style.create_stamp(writer, layout.BoxConstraints(width=width, height=height),
                                    {"value": value})
         widget["/V"] = pdf_string(value)
@@ -244,7 +313,7 @@ def _fill_text_fields(writer: IncrementalPdfFileWriter, values: dict[str, str],
 
 @_signing_boundary
 def sign_text(pdf: bytes, credential: Credential, lines: list[str], *,
-              timestamper: TimeStamper | None = None) -> bytes:
+              purpose: Purpose = Purpose(), timestamper: TimeStamper | None = None) -> bytes:
     """An organisation signature shown as text (no image) at the top right of page 1."""
     width, height = (int(v) for v in _page_size(pdf, 0))
     taken = field_names(pdf)
@@ -255,7 +324,7 @@ def sign_text(pdf: bytes, credential: Credential, lines: list[str], *,
               height - TEXT_STAMP_MARGIN - TEXT_STAMP_H, width - TEXT_STAMP_MARGIN,
               height - TEXT_STAMP_MARGIN)
     style = replace(appearance.text_style(), stamp_text="\n".join(lines))
-    return _sign(_writer(pdf), credential, f"{FIELD_TEXT_PREFIX}{index}", style,
+    return _sign(_writer(pdf), credential, f"{FIELD_TEXT_PREFIX}{index}", style, purpose,
                  timestamper=timestamper, new_field_box=box)
 
 

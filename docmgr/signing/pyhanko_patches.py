@@ -1,12 +1,15 @@
 """Where docmgr reaches into pyHanko beyond its public API, and why — in one place.
 
-Two speed-ups, both measured, both tied to the pyHanko release pinned in setup.cfg:
+Two speed-ups, both measured, both tied to the pyHanko release pinned in setup.cfg, and
+one correction:
 
 * ``install()`` swaps pyHanko's hex-string reader for one that reads a whole string at once.
   It replaces a module function, so it is process-wide and explicit: the app factory calls
   it, and so does anything that validates or signs without an app (benchmarks, scripts).
   Without it everything still works, only slower.
 * ``LoadedKeySigner`` parses the RSA key once per signing call instead of once per signature.
+* ``PdfSignerAt`` writes a given signing time (the office's zone, +07:00) into ``/M``; pyHanko
+  takes the server's local zone, so a Vietnamese office on a UTC server showed 09:10 for 16:10.
 
 Upgrading pyHanko: run tests/signing/test_pyhanko_patches.py, re-measure, then move
 ``PINNED_PYHANKO``. On any other version ``install()`` leaves pyHanko alone and logs a
@@ -16,6 +19,7 @@ import binascii
 import functools
 import logging
 import re
+from datetime import datetime
 from importlib import metadata
 
 from cryptography.hazmat.primitives import serialization
@@ -23,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from pyhanko.pdf_utils import generic
 from pyhanko.sign import signers
 from pyhanko.sign.general import get_pyca_cryptography_hash
+from pyhanko.sign.signers.pdf_signer import PdfSigningSession
 
 log = logging.getLogger(__name__)
 
@@ -116,3 +121,24 @@ class LoadedKeySigner(signers.SimpleSigner):
         if self._rsa is None or mechanism != "rsassa_pkcs1v15":
             return super().sign_raw(data, digest_algorithm)
         return self._rsa.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+
+
+# --- the signing time ------------------------------------------------------------------------
+
+class PdfSignerAt(signers.PdfSigner):
+    """A ``PdfSigner`` whose signature dictionary carries ``signing_time`` as ``/M`` (with its
+    zone offset, D:20270105161000+07'00') instead of the server's local time.
+
+    pyHanko 0.38 has no parameter for it: a signing session takes ``datetime.now`` in the
+    zone of ``tzlocal`` when it is created, and uses that ``system_time`` for ``/M``, the CMS
+    signing-time attribute (UTC there, so the same instant) and the stamp text. The session
+    is public API (``init_signing_session``); only its attribute is set here."""
+
+    def __init__(self, *args, signing_time: datetime, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.signing_time = signing_time
+
+    def init_signing_session(self, pdf_out, existing_fields_only=False) -> PdfSigningSession:
+        session = super().init_signing_session(pdf_out, existing_fields_only)
+        session.system_time = self.signing_time
+        return session

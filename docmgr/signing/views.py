@@ -27,7 +27,8 @@ bp = Blueprint("signing", __name__, template_folder="templates", url_prefix="/si
 
 def _validation_page(report=None, filename: str | None = None, status: int = 200):
     return render_template("signing/validate.html", report=report, filename=filename,
-                           labels=_LABELS), status
+                           labels=_LABELS, describe_change=validation.notes.field_change,
+                           describe_lock=validation.notes.locked_fields), status
 
 
 @bp.route("/validate", methods=["GET", "POST"])

@@ -69,11 +69,11 @@ def draft(pages: int) -> bytes:
 
 
 def bare_reference(prepared: bytes, cred: Credential, picture) -> bytes:
-    """pyHanko as its documentation shows it, with the same image and a loaded key."""
+    """pyHanko as its documentation shows it, with the same image and a loaded key: an
+    approval signature, locked as the field says, as the engine signs."""
     signer = signers.SimpleSigner(signing_cert=cred.certificate, signing_key=cred.private_key,
                                   cert_registry=SimpleCertificateStore.from_certs(cred.chain))
-    meta = signers.PdfSignatureMetadata(field_name=engine.FIELD_PERSONAL, certify=True,
-                                        docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+    meta = signers.PdfSignatureMetadata(field_name=engine.FIELD_PERSONAL,
                                         subfilter=fields.SigSeedSubFilter.PADES)
     writer = IncrementalPdfFileWriter(io.BytesIO(prepared), strict=False)
     return signers.PdfSigner(meta, signer, stamp_style=appearance.image_style(picture)) \

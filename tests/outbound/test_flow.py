@@ -1,12 +1,16 @@
 """Outgoing documents through the API: the whole route, every refusal, and the file."""
+import io
 
+from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import func, select
 
 from docmgr.core import clock
 from docmgr.core.numbering import Counter
+from docmgr.signing import engine
 from tests.conftest import upload
 from tests.outbound.conftest import ORG_PIN, PIN, draft_form, draft_pdf
 from tests.signing.checks import pdfsig_report
+from tests.signing.tamper import refill
 
 
 def test_route_review_return_resubmit_sign_issue_dispatch(api, world, keys, new_draft,
@@ -241,3 +245,25 @@ def test_attachments_get_the_organisation_text_signature(api, world, keys, tmp_p
     assert bad.status_code == 400
     assert api("other_clerk").get(
         f"/api/v1/outgoing/{doc['id']}/attachments/{first}").status_code == 404
+
+
+def test_issued_file_is_locked_and_says_why_where_and_when(api, world, keys, signed_draft):
+    """Issue 12: the number is locked by the organisation's signature; every signature has
+    /Reason, /Location (the organisation's place) and /M in +07:00."""
+    doc = signed_draft()
+    issued = api("clerk").post(f"/api/v1/drafts/{doc['id']}/issue", json={"pin": ORG_PIN}).json
+    assert issued["signature_report"]["verdict"] == "valid"
+    final = api("specialist").get(f"/api/v1/outgoing/{doc['id']}/file").data
+    leader, organisation = PdfFileReader(io.BytesIO(final), strict=False).embedded_signatures
+    for sig in (leader, organisation):
+        assert str(sig.sig_object["/Location"]) == "Quảng Ngãi"
+        assert str(sig.sig_object["/M"]).endswith("+07'00'")
+    assert str(leader.sig_object["/Reason"]) == "Người có thẩm quyền ký văn bản"
+    assert str(organisation.sig_object["/Reason"]) == \
+        f"Cơ quan ký số phát hành văn bản số {issued['notation']}"
+    renumbered = refill(final, {engine.FIELD_NUMBER: "99/QĐ-VP"})
+    body = api("clerk").post("/api/v1/signatures/validate", data={
+        "file": upload(renumbered, "van-ban.pdf")}, content_type="multipart/form-data").json
+    assert body["verdict"] == "altered"
+    assert body["signatures"][1]["changed_fields"] == [{
+        "field": "SoKyHieu", "old": issued["notation"], "new": "99/QĐ-VP", "what": "value"}]

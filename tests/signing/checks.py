@@ -7,14 +7,17 @@ import subprocess
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko_certvalidator import ValidationContext
 
 
 def pyhanko_statuses(pdf: bytes, roots) -> list:
+    """pyHanko's status of every signature and document timestamp, in file order."""
     context = ValidationContext(trust_roots=list(roots), allow_fetching=False)
     reader = PdfFileReader(io.BytesIO(pdf), strict=True)
-    return [validate_pdf_signature(sig, context) for sig in reader.embedded_signatures]
+    return [validate_pdf_timestamp(sig, validation_context=context)
+            if sig.sig_object_type == "/DocTimeStamp" else validate_pdf_signature(sig, context)
+            for sig in reader.embedded_signatures]
 
 
 def poppler(tool: str) -> str:

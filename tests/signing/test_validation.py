@@ -178,12 +178,15 @@ def test_change_after_signing_pdfjs():
     assert sig.coverage == "partial" and sig.verdict == "altered"
 
 
-def test_shadow_attack_replace_shows_the_filled_field():
-    # pyHanko classes the attack's incremental update as form filling (permitted);
-    # the report at least names the field whose value changed after signing
-    (sig,) = report_of("eu-dss/shadow-attack-replace.pdf").signatures
-    assert sig.modification_level == "form_filling" and sig.changed_fields == ["Text1"]
-    assert any("Text1" in note for note in sig.notes)
+def test_shadow_attack_replace_is_altered_and_names_the_field():
+    # pyHanko classes the attack's incremental update as form filling (permitted); after the
+    # last signature nobody vouches for it, so it is "altered", and the field is named
+    report = report_of("eu-dss/shadow-attack-replace.pdf")
+    (sig,) = report.signatures
+    assert sig.modification_level == "form_filling" and sig.verdict == "altered"
+    (change,) = sig.changed_fields
+    assert (change.field, change.what) == ("Text1", "appearance")
+    assert any("Text1" in note for note in sig.notes) and "Text1" in report.summary
 
 
 @pytest.mark.corpus

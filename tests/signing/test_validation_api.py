@@ -1,10 +1,13 @@
 """POST /api/v1/signatures/validate and the /signatures/validate page."""
+from html import unescape
+
 import pytest
 
 from docmgr.demo import sample_pdf
 from tests import corpus
 from tests.conftest import csrf_from, upload
 from tests.generated import scan_jpeg
+from tests.signing.tamper import refill
 
 URL = "/api/v1/signatures/validate"
 PAGE = "/signatures/validate"
@@ -163,3 +166,52 @@ def test_page_post_requires_csrf(browser_login):
                            content_type="multipart/form-data")
     assert response.status_code == 400
     assert "sig-report" not in response.get_data(as_text=True)
+
+
+# --- a number changed after issue (issue 12) ---------------------------------------------------
+
+LEGACY = corpus.data("signed/docmgr/issued-certified-p2.pdf")
+LEGACY_ROOT = corpus.data("signed/docmgr/test-root-ca.pem")
+NUMBER_CHANGE = "Trường SoKyHieu: '02/TB-VP' → '99/TB-VP'"
+
+
+@pytest.fixture(scope="module")
+def renumbered() -> bytes:
+    return refill(LEGACY.read_bytes(), {"SoKyHieu": "99/TB-VP"})
+
+
+@pytest.mark.parametrize("app_config", [{"TRUST_ROOTS": [LEGACY_ROOT]}])
+def test_issued_document_and_its_renumbered_copy(api, renumbered):
+    client = api("clerk")
+    body = post_file(client, LEGACY.read_bytes()).get_json()
+    assert body["verdict"] == "valid"
+    assert body["signatures"][0]["changed_fields"] == [
+        {"field": "NgayBanHanh", "old": None, "new": "Quảng Ngãi, ngày 05 tháng 01 năm 2026",
+         "what": "value"},
+        {"field": "SoKyHieu", "old": None, "new": "02/TB-VP", "what": "value"}]
+
+    body = post_file(client, renumbered).get_json()
+    assert body["verdict"] == "altered"
+    assert [s["verdict"] for s in body["signatures"]] == ["altered", "altered"]
+    assert {s["verdict_label"] for s in body["signatures"]} == {
+        "Văn bản đã bị sửa đổi sau khi ký"}
+    organisation = body["signatures"][1]
+    assert organisation["unsigned_changes"] is True
+    assert organisation["changed_fields"] == [
+        {"field": "SoKyHieu", "old": "02/TB-VP", "new": "99/TB-VP", "what": "value"}]
+    assert organisation["notes"][0].endswith(NUMBER_CHANGE[0].lower() + NUMBER_CHANGE[1:] + ".")
+    assert NUMBER_CHANGE[1:] in body["summary"]
+
+
+@pytest.mark.parametrize("app_config", [{"TRUST_ROOTS": [LEGACY_ROOT]}])
+def test_page_names_the_changed_number(browser_login, renumbered):
+    client = browser_login("clerk")
+    token = csrf_from(client.get(PAGE).data)
+    response = client.post(PAGE, data={"csrf_token": token,
+                                       "file": upload(renumbered, "02-TB-VP.pdf")},
+                           content_type="multipart/form-data")
+    page = unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert 'class="panel sig-summary sig-altered" data-verdict="altered"' in page
+    assert f'<li class="sig-maybe" data-field="SoKyHieu">{NUMBER_CHANGE}</li>' in page
+    assert "Có thay đổi sau chữ ký cuối cùng mà không chữ ký nào xác nhận" in page

@@ -14,7 +14,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 
 from docmgr.signing.validation import failures, notes, policy
 from docmgr.signing.validation.policy import Findings
-from docmgr.signing.validation.report import SignatureReport
+from docmgr.signing.validation.report import FieldChange, SignatureReport
 
 SIGNED_AT = datetime(2025, 3, 10, 2, 0, tzinfo=UTC)
 
@@ -223,20 +223,81 @@ def test_revocation_from_details_or_sub_indication():
 
 # --- changes after signing -------------------------------------------------------------------
 
+NUMBER_FILLED = FieldChange("SoKyHieu", None, "02/TB-VP")
+NUMBER_CHANGED = FieldChange("SoKyHieu", "02/TB-VP", "99/TB-VP")
+
+
 def test_changes_after_signing_separate_later_signatures_from_filled_fields():
-    filled, said = policy.changes_after_signing(
+    date = FieldChange("NgayBanHanh", None, "Quảng Ngãi, ngày 05 tháng 01 năm 2027")
+    said = policy.changes_after_signing(
         ["SoKyHieu", "ChuKyCoQuan", "NgayBanHanh"], {"ChuKyNguoiCoThamQuyen", "ChuKyCoQuan"},
-        lta_updates=False)
-    assert filled == ["NgayBanHanh", "SoKyHieu"]
+        [date, NUMBER_FILLED], lta_updates=False)
     assert said == [notes.later_signatures(["ChuKyCoQuan"]),
-                    notes.filled_fields(["NgayBanHanh", "SoKyHieu"])]
+                    notes.filled_fields([date, NUMBER_FILLED])]
+    assert said[1].endswith(": trường NgayBanHanh: (trống) → 'Quảng Ngãi, ngày 05 tháng 01 năm "
+                            "2027'; trường SoKyHieu: (trống) → '02/TB-VP'.")
 
 
 def test_validation_data_only_is_said_unless_a_signature_came_later():
-    assert policy.changes_after_signing([], set(), lta_updates=True) == \
-        ([], [notes.LTA_UPDATES_ONLY])
-    _, said = policy.changes_after_signing(["Sig2"], {"Sig2"}, lta_updates=True)
+    assert policy.changes_after_signing([], set(), [], lta_updates=True) == \
+        [notes.LTA_UPDATES_ONLY]
+    said = policy.changes_after_signing(["Sig2"], {"Sig2"}, [], lta_updates=True)
     assert said == [notes.later_signatures(["Sig2"])]
+
+
+@pytest.mark.parametrize("change, said", [
+    (NUMBER_CHANGED, "Trường SoKyHieu: '02/TB-VP' → '99/TB-VP'"),
+    (FieldChange("SoKyHieu", "02/TB-VP", None), "Trường SoKyHieu: '02/TB-VP' → (trống)"),
+    (FieldChange("SoKyHieu", "02/TB-VP", "02/TB-VP", "appearance"),
+     "Trường SoKyHieu: giá trị '02/TB-VP' giữ nguyên nhưng hình hiển thị đã bị thay"),
+    (FieldChange("ChuKyMoi", None, None, "other"), "Trường ChuKyMoi: được thêm hoặc thay đổi"),
+])
+def test_a_field_change_says_from_what_to_what(change, said):
+    assert notes.field_change(change) == said
+
+
+def concluded(**changes) -> SignatureReport:
+    report = good(**changes)
+    policy.conclude(report, Findings())
+    return report
+
+
+def test_a_change_after_the_last_signature_alters_every_signature_before_it():
+    leader = concluded(field="ChuKyNguoiCoThamQuyen", modification_level="form_filling",
+                       changed_fields=[NUMBER_CHANGED])
+    org = concluded(field="ChuKyCoQuan", modification_level="form_filling",
+                    changed_fields=[NUMBER_CHANGED])
+    later_stamp = concluded(field="Tem", kind="timestamp")
+    said = policy.after_last_signature([leader, org, later_stamp])
+    assert said == notes.unsigned_changes(["Trường SoKyHieu: '02/TB-VP' → '99/TB-VP'"])
+    assert "trường SoKyHieu: '02/TB-VP' → '99/TB-VP'." in said
+    assert [leader.verdict, org.verdict, later_stamp.verdict] == ["altered", "altered", "valid"]
+    assert org.notes[0] == said and notes.REVOCATION_NOT_CHECKED not in org.notes
+    assert leader.unsigned_changes and org.unsigned_changes and not later_stamp.unsigned_changes
+    report = policy.summarise([leader, org, later_stamp], unsigned_changes=said)
+    assert report.verdict == "altered" and report.summary.endswith(said)
+
+
+@pytest.mark.parametrize("last, altered", [
+    pytest.param(dict(), False, id="nothing after it"),
+    pytest.param(dict(modification_level="form_filling"), False,
+                 id="a later signature field, no form field changed"),
+    pytest.param(dict(modification_level="annotations"), True, id="annotations"),
+    pytest.param(dict(modification_level="form_filling", changed_fields=[NUMBER_FILLED]), True,
+                 id="a form field filled"),
+])
+def test_what_after_the_last_signature_alters(last, altered):
+    first = concluded(field="Sig1", modification_level="form_filling",
+                      changed_fields=[NUMBER_FILLED])
+    second = concluded(field="Sig2", **last)
+    said = policy.after_last_signature([first, second])
+    assert (said is not None) == altered
+    assert [first.verdict, second.verdict] == (["altered"] * 2 if altered else ["valid"] * 2)
+
+
+def test_no_signature_no_rule():
+    stamp = concluded(kind="timestamp", modification_level="annotations")
+    assert policy.after_last_signature([stamp]) is None and stamp.verdict == "valid"
 
 
 def test_docmdp_note_only_when_nothing_else_flags_the_change():

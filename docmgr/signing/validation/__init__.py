@@ -23,6 +23,12 @@ Decisions worth knowing:
 * Revocation is never fetched (no network): unless a certificate is known to be revoked the
   status is reported as ``unknown``.
 * One broken signature gives an ``invalid`` entry; it never fails the whole report.
+* A change after the document's last signature that is not validation data (DSS, document
+  timestamps) or a further signature makes every signature up to it ``altered``, even when
+  pyHanko classes it as permitted form filling or annotations: nobody signed it (API.md;
+  issue 12). Each entry names the form fields changed since it was signed, from what to what
+  (``changed_fields``), read from the file itself, since pyHanko names none when a change
+  breaks a field lock.
 * When pyHanko cannot read the file's structure at all, signature dictionaries are found in
   the raw bytes and checked cryptographically over their /ByteRange. What changed after such
   a signature cannot be analysed, so unless it covers the whole file it is not reported valid.

@@ -6,6 +6,8 @@ Hostile and broken files are the normal case here, so every reader either answer
 """
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from asn1crypto import x509
@@ -18,7 +20,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel, TimestampSignatureStatus
 
 from docmgr.signing.validation import failures, notes
-from docmgr.signing.validation.report import DOCMDP_LABELS
+from docmgr.signing.validation.report import DOCMDP_LABELS, FieldChange
 
 MODIFICATION = {
     ModificationLevel.NONE: "none",
@@ -43,6 +45,8 @@ SUPPORTED_SUBFILTERS = {
     "/DocTimeStamp": {SigSeedSubFilter.ETSI_RFC3161},
 }
 UNKNOWN_REVISION = 1 << 30  # sorts after every real one
+# Bounds for walking a (possibly hostile) field tree.
+MAX_FIELDS, MAX_FIELD_DEPTH, MAX_VALUE_CHARS = 5000, 32, 200
 
 
 # --- the file ----------------------------------------------------------------------------------
@@ -135,6 +139,18 @@ def docmdp(emb: EmbeddedPdfSignature, ok: bool | None) -> dict | None:
             "ok": bool(ok)}
 
 
+def field_lock(emb: EmbeddedPdfSignature) -> dict | None:
+    """The form fields the signature locks (FieldMDP): {"action": "all" | "include" |
+    "exclude", "fields": [...]}, or None."""
+    try:
+        lock = emb.fieldmdp
+    except Exception:
+        return None
+    if lock is None:
+        return None
+    return {"action": lock.action.name.lower(), "fields": list(lock.fields or ())}
+
+
 def is_certification(sig_object) -> bool:
     try:
         for ref in sig_object.get("/Reference", ()):
@@ -175,3 +191,107 @@ def common_name(name: x509.Name) -> str:
         return name.human_friendly
     except Exception:
         return "(không rõ)"
+
+
+# --- form fields -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FieldState:
+    """A terminal, non-signature form field as a reader shows it: its value as text and a
+    digest of its widgets' appearance streams."""
+    value: str | None
+    appearance: str
+
+
+def field_changes(reader: PdfFileReader, revision: int, also: set[str] = frozenset()
+                  ) -> list[FieldChange]:
+    """The form fields whose value or appearance differs between ``revision`` and the file
+    as it is now, and the fields ``also`` names (pyHanko saw them change) if the comparison
+    missed them. Signature fields are not form fields here: they are signatures."""
+    try:
+        before = form_fields(reader.get_historical_resolver(revision).root)
+        after = form_fields(reader.root)
+    except Exception:
+        return []
+    changes = []
+    for name in sorted(set(before) | set(after) | set(also)):
+        old, new = before.get(name), after.get(name)
+        if old == new and name not in also:
+            continue
+        old_value = old.value if old else None
+        new_value = new.value if new else None
+        if old is None and new is None:
+            what = "other"  # named by pyHanko only, e.g. an empty signature field added
+        elif old is not None and new is not None and old_value == new_value:
+            what = "appearance"
+        else:
+            what = "value"
+        changes.append(FieldChange(name, old_value, new_value, what))
+    return changes
+
+
+def form_fields(root) -> dict[str, FieldState]:
+    """Every terminal non-signature field of the form under ``root``, by qualified name."""
+    found: dict[str, FieldState] = {}
+    try:
+        top = root["/AcroForm"]["/Fields"]
+    except (KeyError, TypeError):
+        return found
+    stack = [(ref, "", None, None, 0) for ref in reversed(list(top))]
+    seen = set()
+    while stack and len(found) < MAX_FIELDS:
+        ref, parent, kind, value, depth = stack.pop()
+        key = getattr(ref, "reference", None) or id(ref)
+        if key in seen or depth > MAX_FIELD_DEPTH:
+            continue
+        seen.add(key)
+        node = ref.get_object()
+        if not isinstance(node, generic.DictionaryObject):
+            continue
+        partial = node.get("/T")
+        name = f"{parent}.{partial}" if parent and partial is not None else (
+            str(partial) if partial is not None else parent)
+        kind = node.get("/FT", kind)
+        value = node.raw_get("/V") if "/V" in node else value
+        kids = [kid for kid in node.get("/Kids", ()) if "/T" in kid.get_object()]
+        if kids:
+            stack.extend((kid, name, kind, value, depth + 1) for kid in reversed(kids))
+        elif name and kind != "/Sig":
+            found[name] = FieldState(_text(value), _appearance_digest(node))
+    return found
+
+
+def _text(value) -> str | None:
+    """A field value as a person reads it: text, a choice (name), or choices."""
+    if value is None:
+        return None
+    value = value.get_object()
+    if isinstance(value, generic.NameObject):
+        text = str(value)[1:]
+    elif isinstance(value, generic.ArrayObject):
+        text = ", ".join(_text(item) or "" for item in value)
+    elif isinstance(value, generic.ByteStringObject):
+        text = bytes(value).decode("latin-1")
+    else:
+        text = str(value)
+    return text[:MAX_VALUE_CHARS] if text else None
+
+
+def _appearance_digest(node) -> str:
+    """A digest of the normal appearance streams of the field's widgets (the field itself
+    and its widget kids), so that a new picture over an unchanged value is seen."""
+    digest = hashlib.sha256()
+    widgets = [node] + [kid.get_object() for kid in node.get("/Kids", ())]
+    for widget in widgets:
+        try:
+            normal = widget["/AP"]["/N"]
+        except (KeyError, TypeError):
+            continue
+        streams = [normal] if isinstance(normal, generic.StreamObject) else [
+            normal[state] for state in sorted(normal)] if isinstance(
+            normal, generic.DictionaryObject) else []
+        for stream in streams:
+            if isinstance(stream, generic.StreamObject):
+                digest.update(stream.encoded_data or b"")
+                digest.update(repr(sorted(stream.items())).encode("utf-8", "replace")[:4096])
+    return digest.hexdigest()

@@ -85,9 +85,50 @@ def later_signatures(fields: list[str]) -> str:
             + ".")
 
 
-def filled_fields(fields: list[str]) -> str:
+def filled_fields(changes: list) -> str:
+    """The form fields filled or changed after a signature, each from what to what."""
     return ("Sau khi ký, các trường biểu mẫu sau đã được điền hoặc đổi giá trị (kiểm tra nội "
-            "dung hiển thị): " + ", ".join(fields) + ".")
+            "dung hiển thị): " + _listed(field_change(change) for change in changes) + ".")
+
+
+def _listed(sentences) -> str:
+    """Sentences joined into one, each starting in lower case."""
+    return "; ".join(item[:1].lower() + item[1:] for item in sentences)
+
+
+def field_change(change) -> str:
+    """One field changed after signing, from what to what: "Trường SoKyHieu: '02/TB-VP' →
+    '99/TB-VP'"."""
+    if change.what == "other":
+        return f"Trường {change.field}: được thêm hoặc thay đổi"
+    if change.what == "appearance":
+        return (f"Trường {change.field}: giá trị {_shown(change.old)} giữ nguyên nhưng hình "
+                "hiển thị đã bị thay")
+    return f"Trường {change.field}: {_shown(change.old)} → {_shown(change.new)}"
+
+
+def _shown(value: str | None) -> str:
+    return "(trống)" if value is None else f"'{value}'"
+
+
+def locked_fields(lock: dict) -> str:
+    """What a signature's field lock covers, for the report page."""
+    names = ", ".join(lock["fields"])
+    if lock["action"] == "all":
+        return "Mọi trường biểu mẫu"
+    if lock["action"] == "exclude":
+        return "Mọi trường biểu mẫu trừ: " + names
+    return names
+
+
+ANNOTATIONS_ADDED = "thêm hoặc sửa ghi chú, chú thích (annotation) trên trang"
+
+
+def unsigned_changes(what: list[str]) -> str:
+    """Changes after the last signature that nobody signed: the document is not what its
+    signatures vouch for."""
+    return ("Văn bản đã bị thay đổi sau chữ ký cuối cùng (không phải dữ liệu xác thực, dấu thời "
+            "gian hay một chữ ký tiếp theo): " + _listed(what) + ".")
 
 
 def beyond_docmdp(permission_label: str) -> str:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate
 
 from docmgr.signing.validation import notes
-from docmgr.signing.validation.report import SignatureReport, ValidationReport
+from docmgr.signing.validation.report import FieldChange, SignatureReport, ValidationReport
 
 SEVERITY = {"valid": 0, "untrusted": 1, "invalid": 2, "altered": 3}
 VERDICTS = tuple(SEVERITY)
@@ -199,20 +199,53 @@ def take_document_timestamp(report: SignatureReport, moment: datetime | None) ->
 # --- changes after signing -------------------------------------------------------------------
 
 def changes_after_signing(changed: Iterable[str], signature_fields: set[str],
-                          lta_updates: bool) -> tuple[list[str], list[str]]:
-    """The form fields filled after signing (signature fields aside) and the notes saying
-    what was added; ``lta_updates``: pyHanko classed the additions as validation data."""
-    changed = sorted(changed)
-    filled = [name for name in changed if name not in signature_fields]
-    later = [name for name in changed if name in signature_fields]
+                          field_changes: list[FieldChange], lta_updates: bool) -> list[str]:
+    """The notes saying what was added after a signature: later signatures (``changed``:
+    the fields pyHanko saw change), each form field changed and from what to what
+    (``field_changes``); ``lta_updates``: pyHanko classed the additions as validation data."""
+    later = sorted(name for name in changed if name in signature_fields)
     said = []
     if later:
         said.append(notes.later_signatures(later))
-    if filled:
-        said.append(notes.filled_fields(filled))
+    if field_changes:
+        said.append(notes.filled_fields(field_changes))
     if lta_updates and not later:
         said.append(notes.LTA_UPDATES_ONLY)
-    return filled, said
+    return said
+
+
+def unsigned_changes(report: SignatureReport) -> list[str]:
+    """What changed after ``report``'s signature other than validation data (DSS, document
+    timestamps) and later signatures — asked of the document's last signature, after which
+    no signature can vouch for a change."""
+    said = [notes.field_change(change) for change in report.changed_fields]
+    if report.modification_level == "annotations":
+        said.append(notes.ANNOTATIONS_ADDED)
+    return said
+
+
+def after_last_signature(entries: list[SignatureReport]) -> str | None:
+    """A change after the last signature that is not validation data or a further signature
+    makes every entry up to that signature ``altered`` (API.md), however pyHanko classed it
+    (form filling, annotations). Document timestamps after it keep their verdict: they only
+    say when the file existed as it is. Returns the note said, if any."""
+    last = max((i for i, e in enumerate(entries) if e.kind == "signature"), default=None)
+    if last is None:
+        return None
+    what = unsigned_changes(entries[last])
+    if not what:
+        return None
+    said = notes.unsigned_changes(what)
+    for entry in entries[:last + 1]:
+        condemn(entry, said)
+    return said
+
+
+def condemn(report: SignatureReport, note: str) -> None:
+    """Mark an already concluded entry ``altered`` because of ``note``."""
+    report.verdict = "altered"
+    report.unsigned_changes = True
+    report.notes = unique([note, *(n for n in report.notes if n != notes.REVOCATION_NOT_CHECKED)])
 
 
 def timestamp_docmdp_ok(modification_level: str) -> bool:
@@ -233,16 +266,19 @@ def worst(verdicts: Iterable[str]) -> str:
     return max(verdicts, key=SEVERITY.__getitem__)
 
 
-def summarise(entries: list[SignatureReport], structure_readable: bool = True
-              ) -> ValidationReport:
+def summarise(entries: list[SignatureReport], structure_readable: bool = True,
+              unsigned_changes: str | None = None) -> ValidationReport:
+    """The file's report; ``unsigned_changes``: the note of ``after_last_signature``, said
+    in the summary too since it is what a reader must know first."""
     if not entries:
         return ValidationReport([], notes.NO_SIGNATURE, "unsigned")
     verdict = worst(e.verdict for e in entries)
     counts = [_count(kind, [e for e in entries if e.kind == kind])
               for kind in ("signature", "timestamp")]
-    return ValidationReport(entries, notes.summary(verdict, [c for c in counts if c],
-                                                   structure_readable),
-                            verdict, structure_readable=structure_readable)
+    summary = notes.summary(verdict, [c for c in counts if c], structure_readable)
+    if unsigned_changes:
+        summary += " " + unsigned_changes
+    return ValidationReport(entries, summary, verdict, structure_readable=structure_readable)
 
 
 def _count(kind: str, entries: list[SignatureReport]) -> str | None:

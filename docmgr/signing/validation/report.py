@@ -41,6 +41,21 @@ DOCMDP_LABELS = {
 KIND_LABELS = {"signature": "Chữ ký số", "timestamp": "Dấu thời gian tài liệu"}
 
 
+@dataclass(frozen=True)
+class FieldChange:
+    """A form field that differs between the signed revision and the file as it is now:
+    its value from ``old`` to ``new`` (None: empty or absent); with ``what`` = "appearance"
+    only how it is shown (value unchanged); "other": a field that is no form field with a
+    value (an empty signature field added, say)."""
+    field: str
+    old: str | None
+    new: str | None
+    what: str = "value"  # "value" | "appearance" | "other"
+
+    def to_dict(self) -> dict:
+        return {"field": self.field, "old": self.old, "new": self.new, "what": self.what}
+
+
 @dataclass
 class SignatureReport:
     field: str
@@ -56,11 +71,14 @@ class SignatureReport:
     timestamp_time: datetime | None = None
     timestamp_authority: str | None = None
     modification_level: str = "other"
-    changed_fields: list[str] = field(default_factory=list)
+    changed_fields: list[FieldChange] = field(default_factory=list)
+    # True: something changed after the document's last signature that nobody signed
+    unsigned_changes: bool = False
     coverage: str = "partial"
     verdict: str = "invalid"
     revocation: str = "unknown"
     docmdp: dict | None = None
+    field_lock: dict | None = None  # facts.field_lock
     issuer: str | None = None
     serial: str | None = None
     not_valid_after: datetime | None = None
@@ -93,7 +111,9 @@ class SignatureReport:
             "timestamp_authority": self.timestamp_authority,
             "revocation": self.revocation,
             "docmdp": self.docmdp,
-            "changed_fields": list(self.changed_fields),
+            "field_lock": self.field_lock,
+            "changed_fields": [change.to_dict() for change in self.changed_fields],
+            "unsigned_changes": self.unsigned_changes,
             "issuer": self.issuer,
             "serial": self.serial,
             "not_valid_after": iso_local(self.not_valid_after),

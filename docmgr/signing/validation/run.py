@@ -62,12 +62,13 @@ class _Run:
 
     async def execute(self) -> ValidationReport:
         self.vc = self.trust.validation_context()
+        self.unsigned_changes: str | None = None
         try:
             entries, structure_readable = await self._structured()
         finally:
             for vc in (self.vc, *self._vcs_at.values()):
                 await vc.aclose()
-        return policy.summarise(entries, structure_readable)
+        return policy.summarise(entries, structure_readable, self.unsigned_changes)
 
     @property
     def raw(self) -> list[scanner.RawSignature]:
@@ -96,6 +97,7 @@ class _Run:
         known_ranges = {facts.byte_range(value) for _, value, _ in fields}
         entries = [await self._entry(item, sig_names)
                    for item in self._in_signing_order(reader, fields)]
+        self.unsigned_changes = policy.after_last_signature(entries)
         for raw in self.raw:
             # an empty placeholder no field points to is not a signature, just debris
             if raw.byte_range not in known_ranges and any(raw.contents):
@@ -133,11 +135,12 @@ class _Run:
 
         report.coverage = facts.COVERAGE.get(status.coverage, "partial")
         report.modification_level = facts.MODIFICATION.get(status.modification_level, "other")
-        findings = Findings(notes=self._changes_after_signing(report, status, sig_names))
+        findings = Findings(notes=self._changes_after_signing(emb, report, status, sig_names))
         findings.docmdp_ok = getattr(status, "docmdp_ok", None)
         if report.kind == "timestamp":
             findings.docmdp_ok = policy.timestamp_docmdp_ok(report.modification_level)
         report.docmdp = facts.docmdp(emb, findings.docmdp_ok)
+        report.field_lock = facts.field_lock(emb)
         findings.say(policy.docmdp_note(report, findings.docmdp_ok))
         await self._judge(report, status, findings, signer_clock=facts.self_reported(emb))
         return report
@@ -153,17 +156,21 @@ class _Run:
             key_usage_settings=KEY_USAGE)
 
     @staticmethod
-    def _changes_after_signing(report: SignatureReport, status, sig_names: set[str]
-                               ) -> list[str]:
+    def _changes_after_signing(emb: EmbeddedPdfSignature, report: SignatureReport, status,
+                               sig_names: set[str]) -> list[str]:
+        """The form fields changed since the signed revision, read from the file itself
+        (pyHanko names no field when a change breaks a field lock), and the notes on them."""
         diff = status.diff_result
-        if isinstance(diff, DiffResult):
-            report.changed_fields, said = policy.changes_after_signing(
-                diff.changed_form_fields or (), sig_names,
-                lta_updates=status.modification_level == ModificationLevel.LTA_UPDATES)
-            return said
-        if diff is not None:  # SuspiciousModification: pyHanko's reason, as raised
+        if diff is None:
+            return []
+        named = set(diff.changed_form_fields or ()) if isinstance(diff, DiffResult) else set()
+        if not isinstance(diff, DiffResult):  # SuspiciousModification: pyHanko's reason
             report.error = report.error or f"{type(diff).__name__}: {diff}"[:300]
-        return []
+        report.changed_fields = facts.field_changes(emb.reader, emb.signed_revision,
+                                                    also=named - sig_names)
+        return policy.changes_after_signing(
+            named, sig_names, report.changed_fields,
+            lta_updates=status.modification_level == ModificationLevel.LTA_UPDATES)
 
     # -- trust, time and verdict shared by every kind of entry ---------------------------------
 
