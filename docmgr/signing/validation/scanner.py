@@ -15,16 +15,16 @@ from datetime import datetime
 
 from pyhanko.pdf_utils import generic
 
+from docmgr.core.pdf_syntax import unescape
+
 _BYTERANGE = re.compile(rb"/ByteRange\s*\[([0-9\s+-]{0,200})\]")
 _CONTENTS = re.compile(rb"/Contents\s*<([0-9A-Fa-f\s]*)>")
 _TYPE = re.compile(rb"/Type\s*/([A-Za-z]+)")
 _SIGNING_TIME = re.compile(rb"/M\s*\(([^)]{0,64})\)")
 _OBJ_HEADER = re.compile(rb"(\d+)\s+(\d+)\s+$")
 _FIELD_NAME = re.compile(rb"/T\s*\(((?:\\.|[^\\)]){0,256})\)")
-_OCTAL = re.compile(rb"[0-7]{1,3}")
 _EOF_TAIL = re.compile(rb"%%EOF\s*$")
 _WS = re.compile(rb"\s+")
-_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 
 @dataclass
@@ -158,21 +158,7 @@ def strip_padding(der: bytes) -> bytes:
 
 def decode_pdf_literal(raw: bytes) -> str:
     """The text of a PDF literal string's body (escapes, octal codes, UTF-16 with a BOM)."""
-    out, i = bytearray(), 0
-    while i < len(raw):
-        ch = raw[i:i + 1]
-        if ch == b"\\" and i + 1 < len(raw):
-            octal = _OCTAL.match(raw, i + 1, i + 4)
-            if octal:
-                out.append(int(octal[0], 8) & 0xFF)
-                i += 1 + len(octal[0])
-            else:
-                out += _ESCAPES.get(raw[i + 1:i + 2], raw[i + 1:i + 2])
-                i += 2
-            continue
-        out += ch
-        i += 1
-    return _decode_text(bytes(out))
+    return _decode_text(unescape(raw))
 
 
 def _decode_text(data: bytes) -> str:
