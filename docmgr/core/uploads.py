@@ -118,6 +118,19 @@ def check_pdf(data: bytes, *, max_bytes: int) -> CheckedPdf:
                       warnings=found.warnings)
 
 
+MSG_NOT_SIGNABLE = ("Tệp PDF được đặt mật khẩu giới hạn quyền (mật khẩu chủ sở hữu) nên không "
+                    "ký số lên được. Hãy gỡ mật khẩu trong phần mềm soạn thảo, xuất lại tệp PDF "
+                    "rồi tải lên.")
+
+
+def require_signable(checked: CheckedPdf, field: str = "file") -> None:
+    """Refuse a file the office must sign but cannot: pyHanko writes no signature into an
+    encrypted file it was not given the password of (signing.errors.EncryptedDocument),
+    and a draft should not wait through its whole review to learn that."""
+    if checked.encrypted:
+        raise UploadRejected(MSG_NOT_SIGNABLE, field=field, reason="encrypted")
+
+
 def inspect(data: bytes) -> Inspection:
     """What the file is, UploadRejected if it must be refused. Runs in a sandbox worker
     (PDFium is used without a lock there)."""

@@ -528,12 +528,14 @@ class Dispatched:
     size: int
     page_count: int
     signature_check: dict | None
+    warnings: list | None = None  # the sender's stored file's (StoredFile.warnings)
 
 
 def receive_dispatched(session, org_id: int, sent: Dispatched) -> IncomingDocument:
     """Deliver a document to a recipient organisation's queue: pending, no số đến yet."""
     stored = StoredFile(org_id=org_id, sha256=sent.sha256, filename=sent.filename,
-                        size=sent.size, page_count=sent.page_count, has_signatures=True)
+                        size=sent.size, page_count=sent.page_count, has_signatures=True,
+                        warnings=sent.warnings)
     session.add(stored)
     session.flush()
     moment = clock.now()

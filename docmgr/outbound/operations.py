@@ -19,7 +19,7 @@ from docmgr.core.errors import (
     ValidationFailed,
 )
 from docmgr.core.storage import BlobStore
-from docmgr.core.uploads import CheckedPdf
+from docmgr.core.uploads import CheckedPdf, require_signable
 from docmgr.core.values import (
     NAME_MAX,
     NOTE_MAX,
@@ -279,6 +279,9 @@ def create_draft(session, blobs: BlobStore, actor: User, data: DraftInput, uploa
                  filename: str, attachments: list[tuple[CheckedPdf, str]] = ()
                  ) -> OutgoingDocument:
     require_role(actor, *DRAFTERS)
+    require_signable(upload)
+    for attached, _ in attachments:  # signed too when the document is issued
+        require_signable(attached, "attachments")
     signer = user_in_org(session, actor.org_id, data.signer_id)
     if signer.role not in SIGNERS:
         raise ValidationFailed("Người ký phải là lãnh đạo hoặc trưởng phòng.", field="signer_id")
@@ -349,6 +352,7 @@ def add_version(session, blobs: BlobStore, actor: User, doc_id: int, upload: Che
         raise Forbidden("Chỉ người soạn thảo mới tải lên phiên bản mới.")
     if doc.status not in OutgoingStatus.EDITABLE:
         raise Conflict("Chỉ sửa được dự thảo chưa trình hoặc bị trả lại.", code="invalid_state")
+    require_signable(upload)
     stored = store_pdf(session, blobs, upload, filename=filename, org_id=actor.org_id,
                        user_id=actor.id)
     last = session.scalar(select(func.max(DraftVersion.number))
@@ -535,11 +539,12 @@ def sign_batch(session, blobs: BlobStore, actor: User, doc_ids: list[int], pin: 
 
 
 def _store_signed(session, blobs, doc, data: bytes, actor: User, suffix: str) -> StoredFile:
-    page_count = session.get(StoredFile, doc.file_id).page_count
+    # A signature adds a revision; what the draft embeds stays, and so do its warnings.
+    draft = session.get(StoredFile, doc.file_id)
     digest = blobs.put(data)
     stored = StoredFile(org_id=doc.org_id, sha256=digest, filename=f"van-ban-{doc.id}-{suffix}"
-                        ".pdf", size=len(data), page_count=page_count, has_signatures=True,
-                        uploaded_by_id=actor.id)
+                        ".pdf", size=len(data), page_count=draft.page_count, has_signatures=True,
+                        uploaded_by_id=actor.id, warnings=draft.warnings)
     session.add(stored)
     session.flush()
     return stored
@@ -627,7 +632,8 @@ def _sign_attachments(session, blobs, doc, credential, notation: str, moment, ac
         digest = blobs.put(signed)
         kept = StoredFile(org_id=doc.org_id, sha256=digest, filename=original.filename,
                           size=len(signed), page_count=original.page_count,
-                          has_signatures=True, uploaded_by_id=actor.id)
+                          has_signatures=True, uploaded_by_id=actor.id,
+                          warnings=original.warnings)
         session.add(kept)
         session.flush()
         attachment.signed_file_id = kept.id
@@ -664,7 +670,8 @@ def _dispatch(session, doc: OutgoingDocument, org: Organization, stored: StoredF
             doc_type=doc.doc_type, subject=doc.subject, urgency=doc.urgency,
             due_date=doc.reply_deadline, sha256=stored.sha256,
             filename=f"{doc.notation.replace('/', '-')}.pdf", size=stored.size,
-            page_count=stored.page_count, signature_check=doc.signature_report))
+            page_count=stored.page_count, signature_check=doc.signature_report,
+            warnings=stored.warnings))
         recipient.incoming_id = incoming.id
 
 

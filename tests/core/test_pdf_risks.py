@@ -2,31 +2,25 @@
 what it carries inside. The decision per feature is in docmgr/core/pdf_risks.py; each is
 tested plainly, hidden in a compressed object stream, and spelled the ways a file can
 spell it (indirect objects, hex and UTF-16 strings, /Next chains)."""
-import io
 import zlib
 
 import pytest
-from pyhanko.pdf_utils.crypt.permissions import StandardPermissions
-from pyhanko.pdf_utils.crypt.standard import StandardSecurityHandler
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.pdf_utils.writer import copy_into_new_writer
 
 from docmgr.core import inflation, pdf_risks, uploads
 from docmgr.core.errors import UploadRejected
 from docmgr.core.uploads import check_pdf
-from docmgr.demo import nd30_draft_pdf, pdf_from_objects
+from tests.risky_pdfs import (
+    PROGRAM,
+    TEXT,
+    attached,
+    document,
+    embedded_stream,
+    link,
+    owner_password_only,
+    protected_draft_pdf,
+)
 
 MAX = 50 * 1024 * 1024
-CATALOG, PAGES, PAGE = 1, 2, 3  # object numbers in ``document``
-
-
-def document(*extra: bytes, catalog: bytes = b"", page: bytes = b"", packed=()) -> bytes:
-    """One page; ``extra`` objects are numbered from 4."""
-    return pdf_from_objects(
-        b"<< /Type /Catalog /Pages 2 0 R " + catalog + b" >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " + page + b" >>",
-        *extra, packed=packed)
 
 
 def refused(data: bytes) -> UploadRejected:
@@ -38,31 +32,6 @@ def refused(data: bytes) -> UploadRejected:
 
 def reason(data: bytes) -> str:
     return refused(data).extra["reason"]
-
-
-def link(action: bytes) -> bytes:
-    """A link annotation on the page running ``action`` when clicked."""
-    return b"<< /Type /Annot /Subtype /Link /Rect [50 50 200 80] /Border [0 0 0] /A " \
-           + action + b" >>"
-
-
-def embedded_stream(data: bytes, extra: bytes = b"") -> bytes:
-    return b"<< /Type /EmbeddedFile /Length %d %s >>\nstream\n" % (len(data), extra) + data \
-        + b"\nendstream"
-
-
-def attached(name: bytes, data: bytes, *, packed=(), spec_extra: bytes = b"",
-             stream_extra: bytes = b"") -> bytes:
-    """A document with one file in its /EmbeddedFiles name tree: the file specification
-    is object 4, the file's stream object 5."""
-    return document(
-        b"<< /Type /Filespec /F " + name + b" " + spec_extra + b" /EF << /F 5 0 R >> >>",
-        embedded_stream(data, stream_extra),
-        catalog=b"/Names << /EmbeddedFiles << /Names [(f) 4 0 R] >> >>", packed=packed)
-
-
-PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(48)
-TEXT = b"Danh sach can bo du hop\n"
 
 
 # --- ordinary documents stay untouched -----------------------------------------------------
@@ -283,24 +252,9 @@ def test_names_that_are_no_programs(name):
 
 # --- encryption ------------------------------------------------------------------------------
 
-def owner_password_only(pdf: bytes) -> bytes:
-    """``pdf`` encrypted as "restrict editing" tools do: an empty user password, an owner
-    password and permissions that allow printing only."""
-    writer = copy_into_new_writer(PdfFileReader(io.BytesIO(pdf)))
-    allowed = (StandardPermissions.ALLOW_PRINTING | StandardPermissions.ALLOW_HIGH_QUALITY_PRINTING
-               | StandardPermissions.TOLERATE_MISSING_PDF_MAC)
-    writer._assign_security_handler(StandardSecurityHandler.build_from_pw(
-        "chu-so-huu", "", perms=allowed, pdf_mac=False))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 @pytest.fixture(scope="module")
 def protected_draft() -> bytes:
-    return owner_password_only(nd30_draft_pdf(
-        org="UBND tinh Quang Ngai", type_title="Cong van", subject="Ve viec bao cao",
-        signer_title="Chu tich", signer_name="Pham Minh Quang"))
+    return protected_draft_pdf()
 
 
 def test_an_owner_password_is_accepted_with_a_warning(protected_draft):
