@@ -40,6 +40,9 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     testing: bool = False
     max_upload_mb: int = 50
+    # The largest PDF the signature check (page and /api/v1/signatures/validate) takes: a
+    # signed document is rarely over a few MB, and the check parses its structure.
+    validate_max_mb: int = 20
     timezone: ZoneInfo = ZoneInfo(DEFAULT_ZONE)
     search_backend: str = "whoosh"
     # thread: this process indexes in the background; worker: a `flask docmgr worker` does

@@ -56,6 +56,7 @@ NETWORK_SCHEMES = frozenset({"file", "smb", "cifs", "nfs", "afp", "webdav", "dav
 PATH_KEYS = ("F", "UF", "DOS", "Unix", "Mac", "URI", "Base")
 FILE_NAME_KEYS = ("UF", "F", "DOS", "Unix", "Mac")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 EXECUTABLE_EXTENSIONS = frozenset("""
     exe dll com scr pif cpl sys drv ocx msi msp msc mst bat cmd ps1 psm1 psd1 vbs vbe js jse
@@ -267,9 +268,10 @@ class Finder:
         elif kind == "SubmitForm" and entry.get("F") is not None:
             found.refuse("submit_form", self._target(entry.get("F")) or "?")
         for key in PATH_KEYS:
-            target = self._text(entry.get(key))
-            if target is not None and is_network_path(target):
-                found.refuse("network_path", target)
+            if key in entry:
+                target = self._text(entry[key])
+                if target is not None and is_network_path(target):
+                    found.refuse("network_path", target)
         if "EF" in entry:
             self._embedded(entry, found)
 
@@ -355,7 +357,7 @@ class Finder:
 
 def _bare(text: str) -> str:
     """What a reader acts on: without surrounding blanks and control characters."""
-    return "".join(ch for ch in text if ch >= " " and ch != "\x7f").strip()
+    return _CONTROL.sub("", text).strip()
 
 
 def is_network_path(text: str) -> bool:

@@ -29,7 +29,7 @@ from docmgr.core.values import (
 )
 from docmgr.inbound.models import Assignment, AssignmentRole, IncomingDocument, IncomingStatus
 from docmgr.signing.trust import TrustStore
-from docmgr.signing.validation import validate_pdf
+from docmgr.signing.validation import validate_upload
 
 REGISTER = "incoming"
 DISTRIBUTORS = (Role.LEADER, Role.HEAD, Role.CLERK)
@@ -134,7 +134,7 @@ def check_signatures(upload: CheckedPdf, trust: TrustStore | None) -> dict | Non
     if not upload.has_signatures:
         return None
     try:
-        return validate_pdf(upload.data, trust).to_dict()
+        return validate_upload(upload.data, trust).to_dict()
     except DomainError as exc:
         return {"signatures": [], "verdict": "invalid", "summary": exc.message}
 

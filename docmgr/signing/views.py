@@ -37,7 +37,7 @@ def validate():
     if request.method == "GET":
         return _validation_page()
     data, filename = read_pdf_for_validation()
-    return _validation_page(validation.validate_pdf(data, trust_store()), filename)
+    return _validation_page(validation.validate_upload(data, trust_store()), filename)
 
 
 _LABELS = {
