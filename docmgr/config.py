@@ -56,6 +56,9 @@ class Settings:
     token_ttl_days: int = 30
     page_size: int = 20
     reminder_hours: int = 24  # drafts waiting longer than this for review/signature/issue
+    # Documents signed with one PIN entry (page and API): each signature takes a fraction of
+    # a second to a second, all in one request; the batch page lists this many.
+    sign_batch_max: int = 50
     preview_width_px: int = 1000
     # PostgreSQL connections per process: one per serving thread is enough, and
     # processes × (pool + overflow) must stay below the server's max_connections.

@@ -26,6 +26,7 @@ from docmgr.core.values import (
     SUBJECT_MAX,
     choice,
     parse_date,
+    parse_float,
     parse_int,
     text,
 )
@@ -453,14 +454,34 @@ def signature_layout(session, blobs: BlobStore, doc: OutgoingDocument,
     return placement.layout_of_blob(str(blobs.path(current.sha256)), signer.full_name)
 
 
+PLACE_FIELDS = ("page", "x", "y")
+
+
+def chosen_place(values) -> Placement | None:
+    """The place a signer chose, from a form or JSON (``page`` from 1, ``x``/``y`` in
+    points, 0 when left out); None when no page is given. A value that is no number is a
+    400 naming its field; whether the place is on the page is judged when signing."""
+    page = parse_int(values.get("page"), "page")
+    if page is None:
+        return None
+    x = parse_float(values.get("x"), "x", label="Tọa độ x của chữ ký")
+    y = parse_float(values.get("y"), "y", label="Tọa độ y của chữ ký")
+    return Placement(page=page, x=x or 0.0, y=y or 0.0)
+
+
 def _personal_box(layout: placement.Layout, chosen: Placement | None) -> placement.Box:
     if chosen is None:
         return layout.personal
     if not 1 <= chosen.page <= len(layout.page_sizes):
         raise ValidationFailed("Trang đặt chữ ký không tồn tại.", field="page")
-    if not (math.isfinite(chosen.x) and math.isfinite(chosen.y)):
-        raise ValidationFailed("Vị trí chữ ký không hợp lệ.", field="x")
     width, height = layout.page_sizes[chosen.page - 1]
+    # The corner must be on the page (the page's own drag never leaves it); a box that
+    # would stick out past the right or top edge is then moved back inside.
+    for name, value, size, side in (("x", chosen.x, width, "ngang"),
+                                    ("y", chosen.y, height, "dọc")):
+        if not (math.isfinite(value) and 0 <= value <= size):
+            raise ValidationFailed(f"Tọa độ {name} của chữ ký phải từ 0 đến {size:g} "
+                                   f"(chiều {side} của trang).", field=name)
     x = min(max(chosen.x, 0), width - placement.SIGNATURE_W)
     y = min(max(chosen.y, 0), height - placement.SIGNATURE_H)
     return placement.Box(chosen.page - 1, x, y, x + placement.SIGNATURE_W,
@@ -515,16 +536,27 @@ class BatchResult:
     error: str = ""
 
 
-def sign_batch(session, blobs: BlobStore, actor: User, doc_ids: list[int], pin: str, *,
-               timestamper=None, trust: TrustStore | None = None) -> list[BatchResult]:
+def sign_batch(session, blobs: BlobStore, actor: User, doc_ids: list, pin: str, *,
+               limit: int, timestamper=None, trust: TrustStore | None = None
+               ) -> list[BatchResult]:
     """Sign several documents with one PIN entry. The key is unlocked once; each document
-    is signed in its own savepoint, so one refusal leaves the others signed."""
+    is signed in its own savepoint, so one refusal leaves the others signed.
+
+    ``doc_ids`` as sent (a form's values, a JSON list): at most ``limit`` of them, checked
+    before anything is parsed or the PIN tried, so an oversized batch costs nothing."""
+    if not isinstance(doc_ids, list):  # a string would be signed digit by digit
+        raise ValidationFailed("Danh sách văn bản cần ký phải là một danh sách mã số.",
+                               field="ids")
     if not doc_ids:
         raise ValidationFailed("Chọn ít nhất một văn bản để ký.", field="ids")
+    if len(doc_ids) > limit:
+        raise ValidationFailed(f"Mỗi lần ký tối đa {limit} văn bản (đã chọn "
+                               f"{len(doc_ids)}); hãy chọn bớt.", field="ids")
+    doc_ids = list(dict.fromkeys(parse_int(raw, "ids") for raw in doc_ids))
     credential = signing.unlock(session, signing.active_key(
         session, org_id=actor.org_id, user_id=actor.id), pin, actor)
     results = []
-    for doc_id in dict.fromkeys(doc_ids):
+    for doc_id in doc_ids:
         savepoint = session.begin_nested()
         try:
             doc = sign(session, blobs, actor, doc_id, pin, credential=credential,
