@@ -186,6 +186,7 @@ class Finder:
         self._buffers: dict[int, bytes] = {}
         self._streams: dict[int, _Stream] = {}  # by where their object's value starts
         self._walked: set[int] = set()
+        self._plain = True  # strings and stream data are readable (see findings)
 
     # -- collecting ---------------------------------------------------------------------
 
@@ -227,7 +228,11 @@ class Finder:
 
     # -- judging ------------------------------------------------------------------------
 
-    def findings(self) -> Findings:
+    def findings(self, *, encrypted: bool = False) -> Findings:
+        """What the collected objects do. In the raw bytes of an ``encrypted`` file strings
+        and stream data are ciphertext, which spells a scheme or "MZ" by chance: only the
+        structure is judged there (PDFium's decrypted rewrite shows the rest)."""
+        self._plain = not encrypted
         found = Findings()
         for buffer_id, pos in sorted(self._candidates):
             value = self.objects.parse_at(self._buffers[buffer_id], pos)
@@ -335,6 +340,8 @@ class Finder:
         return self.objects._index().get((ref.number, ref.generation))
 
     def _program_stream(self, stream: _Stream) -> bool:
+        if not self._plain:
+            return False
         subtype = (stream.info or {}).get("Subtype")
         if isinstance(subtype, Name) and subtype.lower() in EXECUTABLE_TYPES:
             return True
@@ -343,6 +350,8 @@ class Finder:
         return bool(head) and head.startswith(EXECUTABLE_MAGIC)
 
     def _text(self, value) -> str | None:
+        if not self._plain:
+            return None
         value = self.objects.resolve(value, window=None)
         return text_of(value) if isinstance(value, bytes) else None
 

@@ -139,19 +139,19 @@ def inspect(data: bytes) -> Inspection:
         # The raw bytes show objects other readers may recover but PDFium ignores;
         # PDFium's own re-serialisation shows what object streams and encryption
         # hide from a byte scan. Streams identical in both are decoded once.
-        names, pixels, risks = _scan(data, read_streams=False, meter=meter)
+        names, pixels, raw_finder = _scan(data, read_streams=False, meter=meter)
         page_count, doc_js, encrypted, normalised = _open(data)
         if page_count < 1:
             raise _no_pages()
-        more_names, more_pixels, more_risks = _scan(normalised, read_streams=True,
-                                                    meter=meter.next_pass())
+        more_names, more_pixels, finder = _scan(normalised, read_streams=True,
+                                                meter=meter.next_pass())
+        risks = raw_finder.findings(encrypted=encrypted).merge(finder.findings())
     except inflation.DecompressionBomb as exc:
         raise _rejected(MSG_BOMB, "decompression_bomb") from exc
     except _ObjectStreamTooLarge as exc:
         raise _rejected(MSG_OVER_LIMIT, "processing_limit") from exc
     names |= more_names
     pixels = max(pixels, more_pixels)
-    risks.merge(more_risks)
 
     found = {_ACTIVE_CONTENT[name] for name in names if name in _ACTIVE_CONTENT}
     if doc_js > 0 or "javascript" in found:
@@ -227,10 +227,10 @@ def _open_error(exc: pdfium.PdfiumError) -> UploadRejected:
 
 
 def _scan(buf: bytes | bytearray, *, read_streams: bool,
-          meter: inflation.Meter) -> tuple[set[bytes], int, pdf_risks.Findings]:
-    """Names used outside stream data, the largest declared image size and the risky
-    features found (pdf_risks); every stream is measured by ``meter``
-    (DecompressionBomb past its limits).
+          meter: inflation.Meter) -> tuple[set[bytes], int, pdf_risks.Finder]:
+    """Names used outside stream data, the largest declared image size and the objects
+    naming a risky feature (a pdf_risks.Finder, to judge once encryption is known); every
+    stream is measured by ``meter`` (DecompressionBomb past its limits).
 
     Stream data is skipped when looking for names because compressed bytes
     often spell "/JS" by chance; object streams are the exception: measured
@@ -263,7 +263,7 @@ def _scan(buf: bytes | bytearray, *, read_streams: bool,
             packed = _object_stream(body, filters, parameters)
             names.update(_NAMES.findall(packed))
             finder.object_stream(packed, span.info)
-    return names, pixels, finder.findings()
+    return names, pixels, finder
 
 
 def _object_stream(body: memoryview, filters: list, parameters: list) -> bytes:

@@ -266,6 +266,23 @@ def test_an_owner_password_is_accepted_with_a_warning(protected_draft):
         "vẫn xem được, nhưng không ký số lên tệp này được."]
 
 
+def test_ciphertext_in_the_raw_bytes_is_not_read_as_strings():
+    """In an encrypted file's raw bytes a string is ciphertext: one that happens to start
+    "x:" or "MZ" must not refuse the file. Only the structure is judged there."""
+    data = document(link(b"<< /S /URI /URI (q:\x8f\x02) >>"),
+                    b"<< /Type /Filespec /F (\x91\xee.exe) /EF << /F 6 0 R >> >>",
+                    embedded_stream(PROGRAM), page=b"/Annots [4 0 R]",
+                    catalog=b"/OpenAction << /S /URI /URI (\x03\x99) >>")
+
+    def raw_finder():
+        return uploads._scan(data, read_streams=False, meter=inflation.Meter())[2]
+    assert {code for code, _ in raw_finder().findings().refusals} == \
+        {"open_url", "unsafe_link", "executable"}
+    found = raw_finder().findings(encrypted=True)
+    assert found.refusals == [("open_url", "URI")]  # the action's kind is no string
+    assert found.embedded == ["(tệp không tên)"]
+
+
 def test_risks_inside_an_encrypted_file_are_found(protected_draft):
     # The raw bytes show encrypted strings only; PDFium's decrypted rewrite shows the link.
     risky = owner_password_only(document(link(
@@ -282,9 +299,9 @@ def test_the_raw_reading_decodes_object_streams_pdfium_may_never_load():
     data = document(b"<< /S /JavaScript /JS (app.alert(1)) >>",
                     b"<< /S /URI /URI (http://tracker.example/) >>",
                     catalog=b"/OpenAction 5 0 R", packed=(1, 4, 5))
-    names, _, findings = uploads._scan(data, read_streams=False, meter=inflation.Meter())
+    names, _, finder = uploads._scan(data, read_streams=False, meter=inflation.Meter())
     assert b"JavaScript" in names
-    assert findings.refusal() == ("open_url", "http://tracker.example/")
+    assert finder.findings().refusal() == ("open_url", "http://tracker.example/")
 
 
 def test_an_object_stream_too_large_to_read_is_refused(monkeypatch):
