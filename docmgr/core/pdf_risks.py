@@ -33,6 +33,7 @@ follows references only where an action leads. Stream data is never searched for
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -78,6 +79,10 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 # Bounds of what a hostile file can make the walk do.
 MAX_DEPTH = 32  # nesting of direct values walked inside one object
+# Objects read from one object stream in the raw bytes (real ones hold a few hundred; what
+# PDFium loads of a larger one is read in its rewrite all the same).
+MAX_PACKED = 100_000
+_NUMBER = re.compile(rb"\d+")
 SHOWN = 120  # characters of an address or name repeated in a message
 MAX_NAMES = 20  # embedded file names kept for the warning
 
@@ -212,9 +217,11 @@ class Finder:
         count = self.objects.resolve(info.get("N"))
         if not (isinstance(first, int) and isinstance(count, int) and 0 <= first <= len(decoded)):
             return
-        numbers = re.findall(rb"\d+", decoded[:first])
+        pairs = min(count, MAX_PACKED)
+        numbers = [m[0] for m in itertools.islice(_NUMBER.finditer(decoded, 0, first),
+                                                  2 * pairs)]
         offsets = {}
-        for index in range(0, min(len(numbers) // 2, count) * 2, 2):
+        for index in range(0, len(numbers) - 1, 2):
             pos = first + int(numbers[index + 1][:15])
             if pos < len(decoded):
                 offsets[int(numbers[index][:15])] = pos
@@ -335,9 +342,7 @@ class Finder:
             found.embed(shown_name)
 
     def _start_of(self, ref) -> int | None:
-        if not isinstance(ref, Ref):
-            return None
-        return self.objects._index().get((ref.number, ref.generation))
+        return self.objects.value_start(ref) if isinstance(ref, Ref) else None
 
     def _program_stream(self, stream: _Stream) -> bool:
         if not self._plain:

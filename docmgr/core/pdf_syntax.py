@@ -225,6 +225,10 @@ class Objects:
         found = self.parse_at(buf, pos, window=window)
         return None if isinstance(found, Ref) else found
 
+    def value_start(self, ref: Ref) -> int | None:
+        """Where the value of an object written with a header starts in the bytes."""
+        return self._index().get((ref.number, ref.generation))
+
     @staticmethod
     def parse_at(buf, pos: int, *, window: int | None = None):
         """The value starting at ``pos``, None if it cannot be read."""
