@@ -40,6 +40,9 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     testing: bool = False
     max_upload_mb: int = 50
+    # The largest PDF the signature check (page and /api/v1/signatures/validate) takes: a
+    # signed document is rarely over a few MB, and the check parses its structure.
+    validate_max_mb: int = 20
     timezone: ZoneInfo = ZoneInfo(DEFAULT_ZONE)
     search_backend: str = "whoosh"
     # thread: this process indexes in the background; worker: a `flask docmgr worker` does
@@ -61,6 +64,9 @@ class Settings:
     session_max_days: int = 30
     page_size: int = 20
     reminder_hours: int = 24  # drafts waiting longer than this for review/signature/issue
+    # Documents signed with one PIN entry (page and API): each signature takes a fraction of
+    # a second to a second, all in one request; the batch page lists this many.
+    sign_batch_max: int = 50
     preview_width_px: int = 1000
     # PostgreSQL connections per process: one per serving thread is enough, and
     # processes × (pool + overflow) must stay below the server's max_connections.

@@ -97,19 +97,48 @@ def placed_text_pdf(placed: list[tuple[int, float, float, float, str]], pages: i
     return pdf_from_objects(*objects)
 
 
-def pdf_from_objects(*objects: bytes) -> bytes:
-    """A PDF of these object bodies (numbered from 1) with a correct xref table; object 1
-    must be the catalog."""
+def pdf_from_objects(*objects: bytes, packed=()) -> bytes:
+    """A PDF of these object bodies (numbered from 1) with a correct cross-reference;
+    object 1 must be the catalog. The objects numbered in ``packed`` go compressed into
+    one object stream, as PDF 1.5 writers do (and the cross-reference is then a stream)."""
+    packed = sorted(set(packed))
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for index, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % index + body + b"\nendobj\n"
+    places = {}  # number: (1, offset) written plainly, or (2, index) in the object stream
+    for number, body in enumerate(objects, start=1):
+        if number not in packed:
+            places[number] = (1, len(out))
+            out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    if not packed:
+        xref = len(out)
+        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+        out += b"".join(b"%010d 00000 n \n" % places[n][1] for n in sorted(places))
+        out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+            len(objects) + 1, xref)
+        return bytes(out)
+    stream_number, xref_number = len(objects) + 1, len(objects) + 2
+    header, body = [], bytearray()
+    for index, number in enumerate(packed):
+        header.append(b"%d %d" % (number, len(body)))
+        body += objects[number - 1] + b"\n"
+        places[number] = (2, index)
+    first = b" ".join(header) + b"\n"
+    data = zlib.compress(first + bytes(body))
+    places[stream_number] = (1, len(out))
+    out += (b"%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>"
+            b"\nstream\n" % (stream_number, len(packed), len(first), len(data)) + data
+            + b"\nendstream\nendobj\n")
+    places[xref_number] = (1, len(out))
+
+    def row(kind: int, place: int) -> bytes:  # /W [1 4 2]
+        if kind == 1:
+            return b"\x01" + place.to_bytes(4, "big") + b"\x00\x00"
+        return b"\x02" + stream_number.to_bytes(4, "big") + place.to_bytes(2, "big")
+    rows = b"\x00\x00\x00\x00\x00\xff\xff" + b"".join(
+        row(*places[n]) for n in range(1, xref_number + 1))
     xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, xref)
+    out += (b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n"
+            % (xref_number, xref_number + 1, len(rows)) + rows + b"\nendstream\nendobj\n")
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
 
 

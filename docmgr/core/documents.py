@@ -1,10 +1,10 @@
 """What incoming and outgoing documents share: their common columns and stored files."""
 import unicodedata
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from docmgr.core import catalogue
+from docmgr.core import catalogue, pdf_risks
 from docmgr.core.storage import BlobStore
 from docmgr.core.uploads import CheckedPdf
 from docmgr.db import Base, UTCDateTime, utcnow
@@ -28,11 +28,23 @@ class StoredFile(Base):
     # Set when rendering or reading the file crossed a worker's memory or CPU limit
     # ("memory", "cpu", "crash"): it is not previewed, read or OCR'd again.
     over_limit: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # What the upload check accepted but readers must be told (embedded files, an owner
+    # password): [{"code": …}, …] as uploads.CheckedPdf.warnings; None for none.
+    warnings: Mapped[list | None] = mapped_column(JSON, nullable=True)
 
     @property
     def preview_notice(self) -> str | None:
         """Why the document page shows no preview of this file (None: it shows one)."""
         return OVER_LIMIT_NOTICE if self.over_limit else None
+
+    @property
+    def warning_messages(self) -> list[str]:
+        """The warnings as the document page and the JSON API say them."""
+        return pdf_risks.warning_messages(self.warnings)
+
+    def warnings_json(self) -> list[dict]:
+        return [{"code": w.get("code"), "message": pdf_risks.warning_message(w)}
+                for w in self.warnings or () if isinstance(w, dict)]
 
 
 class DocumentColumns:
@@ -79,7 +91,8 @@ def store_pdf(session, store: BlobStore, checked: CheckedPdf, *, filename: str, 
     digest = store.put(checked.data)
     row = StoredFile(org_id=org_id, sha256=digest, filename=pdf_name(safe_filename(filename)),
                      size=len(checked.data), page_count=checked.page_count,
-                     has_signatures=checked.has_signatures, uploaded_by_id=user_id)
+                     has_signatures=checked.has_signatures, uploaded_by_id=user_id,
+                     warnings=list(checked.warnings) or None)
     session.add(row)
     session.flush()
     return row

@@ -5,8 +5,13 @@ before any PDF library touches the file, and it must read the dictionary's own
 top-level keys: a regular expression would also match a ``/Filter`` nested inside
 another value, which a hostile file can use to hide the real filter chain. Values are
 returned as plain Python objects: ``Name`` (a ``str``), ``Ref``, ``int``/``float``,
-``bytes`` (strings, undecoded), ``list``, ``dict``, ``bool`` or ``None``.
+``bytes`` (strings, escapes and hex digits decoded: the string's bytes), ``list``, ``dict``,
+``bool`` or ``None``.
+
+``Objects`` finds indirect objects by their headers, and those of object streams once they
+are handed over decoded, so that a check can follow references wherever an object hides.
 """
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -41,6 +46,9 @@ _TOKEN = re.compile(rb"""
     )""", re.VERBOSE)
 _PAREN = re.compile(rb"\\.|[()]", re.DOTALL)
 _NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_STRING_ESCAPE = re.compile(rb"\\(?:([0-7]{1,3})|(\r\n|[\r\n])|(.))", re.DOTALL)
+_STRING_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+_HEX_JUNK = re.compile(rb"[^0-9A-Fa-f]")
 _END = object()
 
 
@@ -87,7 +95,8 @@ class _Parser:
         if kind == "name":
             return _name(match["name"]), pos
         if kind == "hex":
-            return bytes(match["hex"]), pos
+            digits = _HEX_JUNK.sub(b"", match["hex"])
+            return bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode("ascii")), pos
         if kind == "string":
             return self._string(pos)
         if kind == "number":
@@ -131,7 +140,7 @@ class _Parser:
             elif match[0] == b")":
                 depth -= 1
                 if depth == 0:
-                    return bytes(self.buf[pos:match.start()]), match.end()
+                    return unescape(self.buf[pos:match.start()]), match.end()
         raise SyntaxFailure("unterminated string")
 
     def _number_or_ref(self, text: bytes, pos: int):
@@ -144,6 +153,30 @@ class _Parser:
             if second and second.lastgroup == "word" and second["word"] == b"R":
                 return Ref(number, int(first["number"][:15])), second.end()
         return number, pos
+
+
+def unescape(raw) -> bytes:
+    """The bytes of a literal string's body: escapes, octal codes and escaped line ends
+    (which continue the line) decoded."""
+    def one(match: re.Match) -> bytes:
+        octal, line_end, char = match.groups()
+        if octal:
+            return bytes([int(octal, 8) & 0xFF])
+        if line_end:
+            return b""
+        return _STRING_ESCAPES.get(char, char)
+    return _STRING_ESCAPE.sub(one, bytes(raw))
+
+
+def text_of(data: bytes) -> str:
+    """A text string as readers show it: UTF-16 or UTF-8 with their byte order mark,
+    otherwise PDFDocEncoding (taken as Latin-1, which it matches for the characters that
+    make paths and addresses)."""
+    if data.startswith(b"\xfe\xff"):
+        return data[2:].decode("utf-16-be", "replace")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", "replace")
+    return data.decode("latin-1")
 
 
 def _name(raw: bytes) -> Name:
@@ -160,26 +193,59 @@ _RESOLVE_WINDOW = 4096
 class Objects:
     """Values of indirect objects, found by their "n g obj" headers in the bytes rather
     than through the cross-reference table, so that damaged files resolve too (the last
-    definition wins, as an incremental update's does). The headers are indexed in one
-    pass, on the first reference that needs it."""
+    definition wins, as an incremental update's does), and objects of object streams
+    handed over with ``add_packed``. The headers are indexed in one pass, on first use."""
 
     def __init__(self, buf):
         self.buf = buf
         self._offsets: dict[tuple[int, int], int] | None = None
+        self._starts: list[int] = []  # where each object's value starts, ascending
+        self._packed: dict[tuple[int, int], tuple[bytes, int]] = {}
 
-    def resolve(self, value):
-        """``value`` itself, or for a Ref the direct value it names (None if not found;
-        a reference to a reference is not followed)."""
-        if not isinstance(value, Ref):
-            return value
+    def _index(self) -> dict[tuple[int, int], int]:
         if self._offsets is None:
             self._offsets = {(int(m[1]), int(m[2])): m.end()
                              for m in _OBJECT.finditer(self.buf)}
-        pos = self._offsets.get((value.number, value.generation))
+            self._starts = sorted(self._offsets.values())
+        return self._offsets
+
+    def resolve(self, value, *, window: int | None = _RESOLVE_WINDOW):
+        """``value`` itself, or for a Ref the direct value it names (None if not found;
+        a reference to a reference is not followed). ``window`` bounds the bytes read,
+        None reads the whole object however long."""
+        if not isinstance(value, Ref):
+            return value
+        key = (value.number, value.generation)
+        pos = self._index().get(key)
+        buf = self.buf
         if pos is None:
-            return None
+            if key not in self._packed:
+                return None
+            buf, pos = self._packed[key]
+        found = self.parse_at(buf, pos, window=window)
+        return None if isinstance(found, Ref) else found
+
+    def value_start(self, ref: Ref) -> int | None:
+        """Where the value of an object written with a header starts in the bytes."""
+        return self._index().get((ref.number, ref.generation))
+
+    @staticmethod
+    def parse_at(buf, pos: int, *, window: int | None = None):
+        """The value starting at ``pos``, None if it cannot be read."""
+        end = len(buf) if window is None else min(len(buf), pos + window)
         try:
-            found, _ = parse_value(self.buf, pos, min(len(self.buf), pos + _RESOLVE_WINDOW))
+            return parse_value(buf, pos, end)[0]
         except SyntaxFailure:
             return None
-        return None if isinstance(found, Ref) else found
+
+    def start_before(self, pos: int) -> int | None:
+        """Where the value of the object whose header is the last one before ``pos`` starts."""
+        self._index()
+        index = bisect.bisect_right(self._starts, pos)
+        return self._starts[index - 1] if index else None
+
+    def add_packed(self, buf: bytes, offsets: dict[int, int]) -> None:
+        """Objects of a decoded object stream: {number: where its value starts in buf}.
+        An object written with a header elsewhere in the file wins over a packed one."""
+        for number, pos in offsets.items():
+            self._packed.setdefault((number, 0), (buf, pos))

@@ -229,6 +229,11 @@ def decoders(filters: list[str], parameters: list) -> list[_Decoder]:
     """Decoders for the filters, in order, up to the first one that cannot be decoded here
     (an image codec, an unknown name, a real crypt filter). ``parameters`` are the
     /DecodeParms dictionaries, one per filter (None where absent)."""
+    return _chain(filters, parameters)[0]
+
+
+def _chain(filters: list[str], parameters: list) -> tuple[list[_Decoder], bool]:
+    """The decoders, and whether they are the whole chain."""
     chain = []
     for index, name in enumerate(filters):
         params = parameters[index] if index < len(parameters) else None
@@ -237,13 +242,30 @@ def decoders(filters: list[str], parameters: list) -> list[_Decoder]:
             continue
         factory = _DECODERS.get(name)
         if factory is None:
-            break
+            return chain, False
         if factory is LZWDecoder:
             early = params.get("EarlyChange", 1)
             chain.append(LZWDecoder(early if isinstance(early, int) else 1))
         else:
             chain.append(factory())
-    return chain
+    return chain, True
+
+
+def decode(body, filters: list[str], parameters: list, *, limit: int,
+           chunk: int = 1 << 14) -> bytes | None:
+    """At most ``limit`` bytes of what the stream decodes to (its data itself without
+    filters); None when a filter cannot be decoded here. Decoding stops once ``limit``
+    bytes are out, so a bomb costs no more than that."""
+    chain, whole = _chain(filters, parameters)
+    if not whole:
+        return None
+    pieces = (bytes(body[start:start + chunk]) for start in range(0, len(body), chunk))
+    out = bytearray()
+    for piece in pipeline(chain, pieces):
+        out += piece[:limit - len(out)]
+        if len(out) >= limit:
+            break
+    return bytes(out)
 
 
 def pipeline(chain: list[_Decoder], chunks: Iterable[bytes]) -> Iterator[bytes]:

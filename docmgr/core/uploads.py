@@ -20,7 +20,7 @@ import magic
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from docmgr.core import inflation, sandbox
+from docmgr.core import inflation, pdf_risks, sandbox, stream_filters
 from docmgr.core.errors import ServiceBusy, UploadRejected, UploadTooLarge
 from docmgr.core.pdf_syntax import Name, Objects, stream_dictionary
 
@@ -62,12 +62,33 @@ MSG_OVER_LIMIT = ("Tệp PDF cần quá nhiều bộ nhớ hoặc thời gian đ
 MSG_BUSY = "Máy chủ đang bận nên chưa kiểm tra được tệp; vui lòng gửi lại sau ít phút."
 
 
+# Decoded bytes of one object stream read for the names and objects it packs. Real ones
+# hold a few hundred objects (the largest in the shared corpus: see tests/core/
+# test_pdf_risks.py); past this a stream could hide what the check looks for, so the file
+# is refused as beyond the processing limits rather than half read.
+MAX_OBJECT_STREAM = 16 << 20
+
+
 @dataclass(frozen=True)
 class CheckedPdf:
     data: bytes
     page_count: int
     sha256: str
     has_signatures: bool
+    # Encrypted, yet opened without a password (an owner password restricts printing,
+    # copying or changes): readable, but pyHanko cannot add a signature to it.
+    encrypted: bool = False
+    # What the document page says about the file ({"code": …}; pdf_risks.warning_message).
+    warnings: tuple = ()
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What the sandboxed check found in a file it did not refuse."""
+    page_count: int
+    has_signatures: bool
+    encrypted: bool
+    warnings: tuple
 
 
 def check_pdf(data: bytes, *, max_bytes: int) -> CheckedPdf:
@@ -86,32 +107,49 @@ def check_pdf(data: bytes, *, max_bytes: int) -> CheckedPdf:
         raise _rejected(f"Tệp không phải PDF (nhận diện được: {mime}).", "not_pdf")
 
     try:
-        page_count, has_signatures = sandbox.CHECKS.run(CHECK_LIMITS, inspect, data)
+        found = sandbox.CHECKS.run(CHECK_LIMITS, inspect, data)
     except sandbox.LimitExceeded as exc:
         raise _rejected(MSG_OVER_LIMIT, "processing_limit") from exc
     except (sandbox.TimedOut, sandbox.Unavailable) as exc:
         raise ServiceBusy(MSG_BUSY, field="file") from exc
-    return CheckedPdf(data=data, page_count=page_count,
+    return CheckedPdf(data=data, page_count=found.page_count,
                       sha256=hashlib.sha256(data).hexdigest(),
-                      has_signatures=has_signatures)
+                      has_signatures=found.has_signatures, encrypted=found.encrypted,
+                      warnings=found.warnings)
 
 
-def inspect(data: bytes) -> tuple[int, bool]:
-    """Page count and whether the file carries signatures; UploadRejected if it must be
-    refused. Runs in a sandbox worker (PDFium is used without a lock there)."""
+MSG_NOT_SIGNABLE = ("Tệp PDF được đặt mật khẩu giới hạn quyền (mật khẩu chủ sở hữu) nên không "
+                    "ký số lên được. Hãy gỡ mật khẩu trong phần mềm soạn thảo, xuất lại tệp PDF "
+                    "rồi tải lên.")
+
+
+def require_signable(checked: CheckedPdf, field: str = "file") -> None:
+    """Refuse a file the office must sign but cannot: pyHanko writes no signature into an
+    encrypted file it was not given the password of (signing.errors.EncryptedDocument),
+    and a draft should not wait through its whole review to learn that."""
+    if checked.encrypted:
+        raise UploadRejected(MSG_NOT_SIGNABLE, field=field, reason="encrypted")
+
+
+def inspect(data: bytes) -> Inspection:
+    """What the file is, UploadRejected if it must be refused. Runs in a sandbox worker
+    (PDFium is used without a lock there)."""
     meter = inflation.Meter()
     try:
         # The raw bytes show objects other readers may recover but PDFium ignores;
         # PDFium's own re-serialisation shows what object streams and encryption
         # hide from a byte scan. Streams identical in both are decoded once.
-        names, pixels = _scan(data, read_streams=False, meter=meter)
-        page_count, doc_js, normalised = _open(data)
+        names, pixels, raw_finder = _scan(data, read_streams=False, meter=meter)
+        page_count, doc_js, encrypted, normalised = _open(data)
         if page_count < 1:
             raise _no_pages()
-        more_names, more_pixels = _scan(normalised, read_streams=True,
-                                        meter=meter.next_pass())
+        more_names, more_pixels, finder = _scan(normalised, read_streams=True,
+                                                meter=meter.next_pass())
+        risks = raw_finder.findings(encrypted=encrypted).merge(finder.findings())
     except inflation.DecompressionBomb as exc:
         raise _rejected(MSG_BOMB, "decompression_bomb") from exc
+    except _ObjectStreamTooLarge as exc:
+        raise _rejected(MSG_OVER_LIMIT, "processing_limit") from exc
     names |= more_names
     pixels = max(pixels, more_pixels)
 
@@ -121,10 +159,18 @@ def inspect(data: bytes) -> tuple[int, bool]:
     if "launch" in found:
         raise _rejected("Tệp PDF chứa lệnh mở chương trình bên ngoài (Launch) nên không được "
                         "chấp nhận.", "launch")
+    refusal = risks.refusal()
+    if refusal is not None:
+        raise _rejected(pdf_risks.refusal_message(*refusal), refusal[0])
     if pixels > MAX_IMAGE_PIXELS:
         raise _rejected("Tệp PDF chứa hình ảnh có kích thước bất thường, có thể gây quá tải "
                         "nên không được chấp nhận.", "oversized_image")
-    return page_count, b"ByteRange" in names
+    warnings = risks.warnings() + ([{"code": "owner_password"}] if encrypted else [])
+    return Inspection(page_count, b"ByteRange" in names, encrypted, tuple(warnings))
+
+
+class _ObjectStreamTooLarge(Exception):
+    """An object stream decodes past MAX_OBJECT_STREAM."""
 
 
 class _Sink(bytearray):
@@ -136,9 +182,10 @@ class _Sink(bytearray):
         return len(chunk)
 
 
-def _open(data: bytes) -> tuple[int, int, bytearray]:
-    """Page count, document-level JavaScript count and PDFium's rewrite of the
-    file: decrypted, object streams expanded, names in canonical form."""
+def _open(data: bytes) -> tuple[int, int, bool, bytearray]:
+    """Page count, document-level JavaScript count, whether the file is encrypted (it
+    opened, so without a password) and PDFium's rewrite of the file: decrypted, object
+    streams expanded, names in canonical form."""
     # PDFium keeps its last error across calls and does not set one when it
     # refuses a document for lacking a page tree. Opening a file that does
     # not exist leaves FPDF_ERR_FILE, which a load from memory never sets,
@@ -153,6 +200,7 @@ def _open(data: bytes) -> tuple[int, int, bytearray]:
     try:
         page_count = len(doc)
         doc_js = pdfium_c.FPDFDoc_GetJavaScriptActionCount(doc.raw)
+        encrypted = pdfium_c.FPDF_GetSecurityHandlerRevision(doc.raw) != -1
         copy = _Sink()
         # Without this copy the content scan would be blind to encrypted and
         # compressed objects, so a file PDFium cannot write is refused.
@@ -163,7 +211,7 @@ def _open(data: bytes) -> tuple[int, int, bytearray]:
         raise _corrupt() from exc
     finally:
         doc.close()
-    return page_count, doc_js, copy
+    return page_count, doc_js, encrypted, copy
 
 
 def _open_error(exc: pdfium.PdfiumError) -> UploadRejected:
@@ -179,32 +227,51 @@ def _open_error(exc: pdfium.PdfiumError) -> UploadRejected:
 
 
 def _scan(buf: bytes | bytearray, *, read_streams: bool,
-          meter: inflation.Meter) -> tuple[set[bytes], int]:
-    """Names used outside stream data, and the largest declared image size; every
+          meter: inflation.Meter) -> tuple[set[bytes], int, pdf_risks.Finder]:
+    """Names used outside stream data, the largest declared image size and the objects
+    naming a risky feature (a pdf_risks.Finder, to judge once encryption is known); every
     stream is measured by ``meter`` (DecompressionBomb past its limits).
 
     Stream data is skipped when looking for names because compressed bytes
-    often spell "/JS" by chance. Stream bodies are only read for JBIG2 headers
-    when ``buf`` is PDFium's decrypted copy; in the raw file they may be
-    encrypted noise (which simply does not decode). Offsets instead of
-    slices keep memory flat on large files.
+    often spell "/JS" by chance; object streams are the exception: measured
+    first, they are decoded and read like the rest of the file. Other stream
+    bodies are only read for JBIG2 headers when ``buf`` is PDFium's decrypted
+    copy; in the raw file they may be encrypted noise (which simply does not
+    decode). Offsets instead of slices keep memory flat on large files.
     """
     names: set[bytes] = set()
     pixels = 0
     view = memoryview(buf)
     objects = Objects(buf)
+    finder = pdf_risks.Finder(objects)
     for span in _split_streams(buf, objects):
         names.update(_NAMES.findall(buf, span.text_start, span.text_end))
+        finder.look(buf, span.text_start, span.text_end)
         if span.body_start == span.body_end:
             continue
         width, height, allowance = _image_size(buf, span, objects)
         pixels = max(pixels, width * height)
+        body = view[span.body_start:span.body_end]
         if read_streams and buf.find(b"/JBIG2Decode", span.dict_start, span.text_end) >= 0:
-            pixels = max(pixels, _jbig2_page_pixels(view[span.body_start:span.body_end]))
+            pixels = max(pixels, _jbig2_page_pixels(body))
         filters, parameters = _filters(buf, span, objects)
-        meter.measure(inflation.Stream(view[span.body_start:span.body_end], filters,
-                                       parameters, allowance=allowance, exact=span.exact))
-    return names, pixels
+        meter.measure(inflation.Stream(body, filters, parameters, allowance=allowance,
+                                       exact=span.exact))
+        if buf[span.dict_start:span.dict_start + 3] == b"obj":
+            finder.stream(span.dict_start + 3, body, filters, parameters, span.info)
+        if span.info is not None and span.info.get("Type") == "ObjStm":
+            packed = _object_stream(body, filters, parameters)
+            names.update(_NAMES.findall(packed))
+            finder.object_stream(packed, span.info)
+    return names, pixels, finder
+
+
+def _object_stream(body: memoryview, filters: list, parameters: list) -> bytes:
+    """The decoded objects of an object stream (nothing if it cannot be decoded here)."""
+    packed = stream_filters.decode(body, filters, parameters, limit=MAX_OBJECT_STREAM + 1)
+    if packed is not None and len(packed) > MAX_OBJECT_STREAM:
+        raise _ObjectStreamTooLarge()
+    return packed or b""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 """Parsing of plain values typed by people or sent by API clients."""
+import math
 import re
 from datetime import date
 
@@ -15,6 +16,9 @@ YEAR_MIN, YEAR_MAX = 1900, 2200
 FIELD_RANGES = {"year": (YEAR_MIN, YEAR_MAX, "Năm")}
 # ASCII digits only: int() would also take "1_000" or Arabic-Indic digits.
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+# A decimal as people type it, with a point or the Vietnamese comma. float() would also take
+# "nan", "inf", "1e999" (infinity), "1_0" and other digits; none of them is a place or size.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,15}(?:[.,][0-9]{0,15})?|[.,][0-9]{1,15})")
 SHOWN_CHARS = 20  # of a refused value echoed in a message: never 9 MB of it
 
 # Bounds of the texts people type, in characters after normalise_text. Each is stated
@@ -85,6 +89,26 @@ def parse_int(raw, field: str) -> int | None:
     if value is None or not low <= value <= high:
         raise ValidationFailed(f"{label} phải từ {low} đến {high}." if label else
                                f"Giá trị “{_shown(raw)}” vượt quá giới hạn cho phép.",
+                               field=field)
+    return value
+
+
+def parse_float(raw, field: str, *, label: str) -> float | None:
+    """A finite decimal number from a form, a query string or JSON; None when empty.
+    Anything else — NaN, infinity, an exponent, a list — is a 400 naming the field by
+    ``label``. Ranges are the caller's (a place on a page depends on the page)."""
+    if raw in (None, ""):
+        return None
+    value = None
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        try:
+            value = float(raw)  # JSON: Python's parser reads NaN and Infinity too
+        except OverflowError:  # an integer beyond any float
+            value = None
+    elif isinstance(raw, str) and _DECIMAL.fullmatch(raw.strip()):
+        value = float(raw.strip().replace(",", "."))
+    if value is None or not math.isfinite(value):
+        raise ValidationFailed(f"{label} không phải là số hợp lệ: “{_shown(raw)}”.",
                                field=field)
     return value
 

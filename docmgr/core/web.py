@@ -65,13 +65,15 @@ def upload_limit() -> int:
     return settings().max_upload_mb * 1024 * 1024
 
 
-def read_upload_bytes(field: str = "file") -> tuple[bytes, str]:
-    """The uploaded bytes (at most one byte over the limit, so the caller can tell) and
-    the original file name; a missing file is a clear error."""
+def read_upload_bytes(field: str = "file", max_bytes: int | None = None) -> tuple[bytes, str]:
+    """The uploaded bytes (at most one byte over ``max_bytes``, the upload limit by
+    default, so the caller can tell) and the original file name; a missing file is a
+    clear error."""
     upload = request.files.get(field)
     if upload is None or not upload.filename and not upload.content_length:
         raise ValidationFailed("Vui lòng chọn tệp.", field=field)
-    return upload.stream.read(upload_limit() + 1), upload.filename or "tai-lieu"
+    limit = upload_limit() if max_bytes is None else max_bytes
+    return upload.stream.read(limit + 1), upload.filename or "tai-lieu"
 
 
 def read_upload(field: str = "file", *, accept_docx: bool = False) -> tuple[CheckedPdf, str]:

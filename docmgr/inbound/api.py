@@ -69,7 +69,7 @@ def assign(doc_id):
         unit_id=parse_int(body.get("unit_id"), "unit_id"),
         role=str(body.get("role") or "main"),
         deadline=parse_date(body.get("deadline"), "deadline"),
-        note=str(body.get("note") or ""))
+        note=body.get("note"))
     doc = ops.get_visible(session(), current_user(), doc_id, with_details=True)
     return jsonify({**document_dict(doc, details=True), "assignment_id": assignment.id}), 201
 
@@ -85,7 +85,7 @@ def start(doc_id):
 @bp.post("/incoming/<int:doc_id>/complete")
 @roles(*ANY)
 def complete(doc_id):
-    ops.complete(session(), current_user(), doc_id, str(json_body().get("note") or ""))
+    ops.complete(session(), current_user(), doc_id, json_body().get("note"))
     return jsonify(document_dict(ops.get_visible(session(), current_user(), doc_id,
                                                  with_details=True), details=True))
 
@@ -101,7 +101,7 @@ def accept(doc_id):
 @bp.post("/incoming/<int:doc_id>/reject")
 @roles(Role.CLERK)
 def reject(doc_id):
-    ops.reject(session(), current_user(), doc_id, str(json_body().get("reason") or ""))
+    ops.reject(session(), current_user(), doc_id, json_body().get("reason"))
     return jsonify(document_dict(ops.get_visible(session(), current_user(), doc_id,
                                                  with_details=True), details=True))
 

@@ -29,7 +29,7 @@ from docmgr.core.values import (
 )
 from docmgr.inbound.models import Assignment, AssignmentRole, IncomingDocument, IncomingStatus
 from docmgr.signing.trust import TrustStore
-from docmgr.signing.validation import validate_pdf
+from docmgr.signing.validation import validate_upload
 
 REGISTER = "incoming"
 DISTRIBUTORS = (Role.LEADER, Role.HEAD, Role.CLERK)
@@ -134,7 +134,7 @@ def check_signatures(upload: CheckedPdf, trust: TrustStore | None) -> dict | Non
     if not upload.has_signatures:
         return None
     try:
-        return validate_pdf(upload.data, trust).to_dict()
+        return validate_upload(upload.data, trust).to_dict()
     except DomainError as exc:
         return {"signatures": [], "verdict": "invalid", "summary": exc.message}
 
@@ -528,12 +528,14 @@ class Dispatched:
     size: int
     page_count: int
     signature_check: dict | None
+    warnings: list | None = None  # the sender's stored file's (StoredFile.warnings)
 
 
 def receive_dispatched(session, org_id: int, sent: Dispatched) -> IncomingDocument:
     """Deliver a document to a recipient organisation's queue: pending, no số đến yet."""
     stored = StoredFile(org_id=org_id, sha256=sent.sha256, filename=sent.filename,
-                        size=sent.size, page_count=sent.page_count, has_signatures=True)
+                        size=sent.size, page_count=sent.page_count, has_signatures=True,
+                        warnings=sent.warnings)
     session.add(stored)
     session.flush()
     moment = clock.now()

@@ -41,7 +41,8 @@ def document_dict(doc: IncomingDocument, *, details: bool = False) -> dict:
     if details:
         data["completion_note"] = doc.completion_note
         data["file"] = {"filename": doc.file.filename, "sha256": doc.file.sha256,
-                        "size": doc.file.size, "page_count": doc.file.page_count}
+                        "size": doc.file.size, "page_count": doc.file.page_count,
+                        "warnings": doc.file.warnings_json()}
         data["registered_by"] = doc.registered_by.full_name if doc.registered_by else None
         data["assignments"] = [{
             "id": a.id, "role": a.role, "user_id": a.user_id, "unit_id": a.unit_id,

@@ -16,6 +16,7 @@ from docmgr.core.web import (
     read_attachments,
     read_upload,
     session,
+    settings,
 )
 from docmgr.outbound import authority, register
 from docmgr.outbound import operations as ops
@@ -89,14 +90,14 @@ def submit(doc_id):
 @bp.post("/drafts/<int:doc_id>/approve")
 @roles(*ANY)
 def approve(doc_id):
-    ops.approve(session(), current_user(), doc_id, str(json_body().get("comment") or ""))
+    ops.approve(session(), current_user(), doc_id, json_body().get("comment"))
     return _details(doc_id)
 
 
 @bp.post("/drafts/<int:doc_id>/return")
 @roles(*ANY)
 def return_draft(doc_id):
-    ops.return_draft(session(), current_user(), doc_id, str(json_body().get("comment") or ""))
+    ops.return_draft(session(), current_user(), doc_id, json_body().get("comment"))
     return _details(doc_id)
 
 
@@ -104,15 +105,8 @@ def return_draft(doc_id):
 @roles(*ops.SIGNERS)
 def sign(doc_id):
     body = json_body()
-    chosen = None
-    if body.get("page") is not None:
-        try:
-            chosen = ops.Placement(page=int(body["page"]), x=float(body.get("x", 0)),
-                                   y=float(body.get("y", 0)))
-        except (TypeError, ValueError):
-            raise ValidationFailed("Vị trí chữ ký không hợp lệ.", field="page") from None
     ops.sign(session(), blobs(), current_user(), doc_id, str(body.get("pin") or ""),
-             chosen=chosen, timestamper=timestamper(), trust=trust_store())
+             chosen=ops.chosen_place(body), timestamper=timestamper(), trust=trust_store())
     return _details(doc_id)
 
 
@@ -120,10 +114,9 @@ def sign(doc_id):
 @roles(*ops.SIGNERS)
 def sign_batch():
     body = json_body()
-    ids = [parse_int(i, "ids") for i in body.get("ids") or []]
-    results = ops.sign_batch(session(), blobs(), current_user(), ids,
-                             str(body.get("pin") or ""), timestamper=timestamper(),
-                             trust=trust_store())
+    results = ops.sign_batch(session(), blobs(), current_user(), body.get("ids", []),
+                             str(body.get("pin") or ""), limit=settings().sign_batch_max,
+                             timestamper=timestamper(), trust=trust_store())
     return jsonify({"results": [r.__dict__ for r in results],
                     "signed": sum(r.ok for r in results), "total": len(results)})
 

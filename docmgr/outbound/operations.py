@@ -19,13 +19,14 @@ from docmgr.core.errors import (
     ValidationFailed,
 )
 from docmgr.core.storage import BlobStore
-from docmgr.core.uploads import CheckedPdf
+from docmgr.core.uploads import CheckedPdf, require_signable
 from docmgr.core.values import (
     NAME_MAX,
     NOTE_MAX,
     SUBJECT_MAX,
     choice,
     parse_date,
+    parse_float,
     parse_int,
     text,
 )
@@ -280,6 +281,9 @@ def create_draft(session, blobs: BlobStore, actor: User, data: DraftInput, uploa
                  filename: str, attachments: list[tuple[CheckedPdf, str]] = ()
                  ) -> OutgoingDocument:
     require_role(actor, *DRAFTERS)
+    require_signable(upload)
+    for attached, _ in attachments:  # signed too when the document is issued
+        require_signable(attached, "attachments")
     signer = _signer(session, actor.org_id, data.signer_id,
                      authority.doc_class_of(data.doc_type, data.legal_normative))
     reviewers = [user_in_org(session, actor.org_id, rid) for rid in data.reviewer_ids]
@@ -364,6 +368,7 @@ def add_version(session, blobs: BlobStore, actor: User, doc_id: int, upload: Che
         raise Forbidden("Chỉ người soạn thảo mới tải lên phiên bản mới.")
     if doc.status not in OutgoingStatus.EDITABLE:
         raise Conflict("Chỉ sửa được dự thảo chưa trình hoặc bị trả lại.", code="invalid_state")
+    require_signable(upload)
     stored = store_pdf(session, blobs, upload, filename=filename, org_id=actor.org_id,
                        user_id=actor.id)
     version = DraftVersion(document_id=doc.id, number=current_version_no(session, doc) + 1,
@@ -545,14 +550,34 @@ def signature_layout(session, blobs: BlobStore, doc: OutgoingDocument,
     return placement.layout_of_blob(str(blobs.path(current.sha256)), signer.full_name)
 
 
+PLACE_FIELDS = ("page", "x", "y")
+
+
+def chosen_place(values) -> Placement | None:
+    """The place a signer chose, from a form or JSON (``page`` from 1, ``x``/``y`` in
+    points, 0 when left out); None when no page is given. A value that is no number is a
+    400 naming its field; whether the place is on the page is judged when signing."""
+    page = parse_int(values.get("page"), "page")
+    if page is None:
+        return None
+    x = parse_float(values.get("x"), "x", label="Tọa độ x của chữ ký")
+    y = parse_float(values.get("y"), "y", label="Tọa độ y của chữ ký")
+    return Placement(page=page, x=x or 0.0, y=y or 0.0)
+
+
 def _personal_box(layout: placement.Layout, chosen: Placement | None) -> placement.Box:
     if chosen is None:
         return layout.personal
     if not 1 <= chosen.page <= len(layout.page_sizes):
         raise ValidationFailed("Trang đặt chữ ký không tồn tại.", field="page")
-    if not (math.isfinite(chosen.x) and math.isfinite(chosen.y)):
-        raise ValidationFailed("Vị trí chữ ký không hợp lệ.", field="x")
     width, height = layout.page_sizes[chosen.page - 1]
+    # The corner must be on the page (the page's own drag never leaves it); a box that
+    # would stick out past the right or top edge is then moved back inside.
+    for name, value, size, side in (("x", chosen.x, width, "ngang"),
+                                    ("y", chosen.y, height, "dọc")):
+        if not (math.isfinite(value) and 0 <= value <= size):
+            raise ValidationFailed(f"Tọa độ {name} của chữ ký phải từ 0 đến {size:g} "
+                                   f"(chiều {side} của trang).", field=name)
     x = min(max(chosen.x, 0), width - placement.SIGNATURE_W)
     y = min(max(chosen.y, 0), height - placement.SIGNATURE_H)
     return placement.Box(chosen.page - 1, x, y, x + placement.SIGNATURE_W,
@@ -641,16 +666,27 @@ class BatchResult:
     error: str = ""
 
 
-def sign_batch(session, blobs: BlobStore, actor: User, doc_ids: list[int], pin: str, *,
-               timestamper=None, trust: TrustStore | None = None) -> list[BatchResult]:
+def sign_batch(session, blobs: BlobStore, actor: User, doc_ids: list, pin: str, *,
+               limit: int, timestamper=None, trust: TrustStore | None = None
+               ) -> list[BatchResult]:
     """Sign several documents with one PIN entry. The key is unlocked once; each document
-    is signed in its own savepoint, so one refusal leaves the others signed."""
+    is signed in its own savepoint, so one refusal leaves the others signed.
+
+    ``doc_ids`` as sent (a form's values, a JSON list): at most ``limit`` of them, checked
+    before anything is parsed or the PIN tried, so an oversized batch costs nothing."""
+    if not isinstance(doc_ids, list):  # a string would be signed digit by digit
+        raise ValidationFailed("Danh sách văn bản cần ký phải là một danh sách mã số.",
+                               field="ids")
     if not doc_ids:
         raise ValidationFailed("Chọn ít nhất một văn bản để ký.", field="ids")
+    if len(doc_ids) > limit:
+        raise ValidationFailed(f"Mỗi lần ký tối đa {limit} văn bản (đã chọn "
+                               f"{len(doc_ids)}); hãy chọn bớt.", field="ids")
+    doc_ids = list(dict.fromkeys(parse_int(raw, "ids") for raw in doc_ids))
     credential = signing.unlock(session, signing.active_key(
         session, org_id=actor.org_id, user_id=actor.id), pin, actor)
     results = []
-    for doc_id in dict.fromkeys(doc_ids):
+    for doc_id in doc_ids:
         savepoint = session.begin_nested()
         try:
             doc = sign(session, blobs, actor, doc_id, pin, credential=credential,
@@ -665,11 +701,12 @@ def sign_batch(session, blobs: BlobStore, actor: User, doc_ids: list[int], pin: 
 
 
 def _store_signed(session, blobs, doc, data: bytes, actor: User, suffix: str) -> StoredFile:
-    page_count = session.get(StoredFile, doc.file_id).page_count
+    # A signature adds a revision; what the draft embeds stays, and so do its warnings.
+    draft = session.get(StoredFile, doc.file_id)
     digest = blobs.put(data)
     stored = StoredFile(org_id=doc.org_id, sha256=digest, filename=f"van-ban-{doc.id}-{suffix}"
-                        ".pdf", size=len(data), page_count=page_count, has_signatures=True,
-                        uploaded_by_id=actor.id)
+                        ".pdf", size=len(data), page_count=draft.page_count, has_signatures=True,
+                        uploaded_by_id=actor.id, warnings=draft.warnings)
     session.add(stored)
     session.flush()
     return stored
@@ -764,7 +801,8 @@ def _sign_attachments(session, blobs, doc, credential, notation: str, moment, ac
         digest = blobs.put(signed)
         kept = StoredFile(org_id=doc.org_id, sha256=digest, filename=original.filename,
                           size=len(signed), page_count=original.page_count,
-                          has_signatures=True, uploaded_by_id=actor.id)
+                          has_signatures=True, uploaded_by_id=actor.id,
+                          warnings=original.warnings)
         session.add(kept)
         session.flush()
         attachment.signed_file_id = kept.id
@@ -801,7 +839,8 @@ def _dispatch(session, doc: OutgoingDocument, org: Organization, stored: StoredF
             doc_type=doc.doc_type, subject=doc.subject, urgency=doc.urgency,
             due_date=doc.reply_deadline, sha256=stored.sha256,
             filename=f"{doc.notation.replace('/', '-')}.pdf", size=stored.size,
-            page_count=stored.page_count, signature_check=doc.signature_report))
+            page_count=stored.page_count, signature_check=doc.signature_report,
+            warnings=stored.warnings))
         recipient.incoming_id = incoming.id
 
 

@@ -30,7 +30,8 @@ def document_dict(doc: OutgoingDocument, *, details: bool = False, dispatch=None
         data["current_version"] = current
         data["versions"] = [{"number": v.number, "sha256": v.file.sha256,
                              "filename": v.file.filename, "uploaded_by": v.uploaded_by.full_name,
-                             "uploaded_at": _moment(v.uploaded_at), "note": v.note}
+                             "uploaded_at": _moment(v.uploaded_at), "note": v.note,
+                             "warnings": v.file.warnings_json()}
                             for v in doc.versions]
         data["route"] = [{"position": s.position + 1, "reviewer_id": s.reviewer_id,
                           "reviewer": s.reviewer.full_name, "decision": s.decision,
@@ -41,9 +42,12 @@ def document_dict(doc: OutgoingDocument, *, details: bool = False, dispatch=None
                          for s in doc.route]
         data["recipients"] = [r.name for r in doc.recipients]
         data["attachments"] = [{"id": a.id, "position": a.position, "filename": a.file.filename,
-                                "signed": a.signed_file_id is not None}
+                                "signed": a.signed_file_id is not None,
+                                "warnings": a.file.warnings_json()}
                                for a in doc.attachments]
         data["signature_report"] = doc.signature_report
+        # The signed file keeps the draft's warnings (what it embeds stays when signed).
+        data["warnings"] = doc.file.warnings_json()
     if dispatch is not None:
         data["dispatch"] = [{**row, "sent_at": _moment(row["sent_at"])} for row in dispatch]
     return data

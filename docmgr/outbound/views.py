@@ -1,5 +1,4 @@
 """Pages of văn bản đi. Thin: parse the form, call one operation, render or redirect."""
-import math
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -22,6 +21,7 @@ from docmgr.core.web import (
     read_attachments,
     read_upload,
     session,
+    settings,
 )
 from docmgr.outbound import authority, register
 from docmgr.outbound import operations as ops
@@ -41,7 +41,6 @@ from docmgr.signing.validation import VERDICT_LABELS
 
 bp = Blueprint("outbound", __name__, template_folder="templates", url_prefix="/outgoing")
 
-BATCH_LIMIT = 50  # documents listed on the batch-signing page
 REVIEWER_SLOTS = 3  # empty reviewer selects offered on the new-draft form
 EVENT_LABELS = {
     "outgoing.drafted": "tạo dự thảo",
@@ -292,19 +291,6 @@ def _signable(doc_id):
     return doc
 
 
-def _chosen(form) -> ops.Placement | None:
-    if not form.get("page"):
-        return None
-    try:
-        chosen = ops.Placement(page=int(form["page"]), x=float(form.get("x") or 0),
-                               y=float(form.get("y") or 0))
-    except (TypeError, ValueError):
-        chosen = None
-    if chosen is None or not (math.isfinite(chosen.x) and math.isfinite(chosen.y)):
-        raise ValidationFailed("Vị trí chữ ký không hợp lệ.", field="page")
-    return chosen
-
-
 def _sign_refused(exc: DomainError, doc_id: int):
     """The signing page again, unless the document no longer waits for this signer."""
     doc = ops.get_visible(session(), current_user, doc_id, with_details=True)
@@ -314,7 +300,7 @@ def _sign_refused(exc: DomainError, doc_id: int):
     if doc.status != "awaiting_signature":
         return redirect(url_for(".show", doc_id=doc_id))
     # Back to the proposal rather than repeat an impossible place.
-    chosen = None if exc.field == "page" else _chosen(request.form)
+    chosen = None if exc.field in ops.PLACE_FIELDS else ops.chosen_place(request.form)
     return _signing_page(doc, chosen, exc.status)
 
 
@@ -329,14 +315,14 @@ def sign(doc_id):
         return _signing_page(doc, None)
     # A wrong PIN (PinRefused, 403) keeps its failure count and the key's lock.
     ops.sign(session(), blobs(), current_user, doc_id, request.form.get("pin", ""),
-             chosen=_chosen(request.form), timestamper=timestamper(), trust=trust_store())
+             chosen=ops.chosen_place(request.form), timestamper=timestamper(), trust=trust_store())
     flash_after_commit("Đã ký số văn bản. Văn bản chuyển văn thư cấp số và phát hành.")
     return redirect(url_for(".show", doc_id=doc_id))
 
 
 def _batch_page(results: list | None = None, status: int = 200):
     total, items = ops.list_documents(session(), current_user, queue="to_sign",
-                                      limit=BATCH_LIMIT)
+                                      limit=settings().sign_batch_max)
     layouts_found = {}
     for doc in items:
         try:
@@ -362,10 +348,10 @@ def _batch_page(results: list | None = None, status: int = 200):
 def sign_batch():
     if request.method == "GET":
         return _batch_page()
-    ids = [parse_int(i, "ids") for i in request.form.getlist("ids")]
-    return _batch_page(ops.sign_batch(session(), blobs(), current_user, ids,
-                                      request.form.get("pin", ""), timestamper=timestamper(),
-                                      trust=trust_store()))
+    return _batch_page(ops.sign_batch(session(), blobs(), current_user,
+                                      request.form.getlist("ids"), request.form.get("pin", ""),
+                                      limit=settings().sign_batch_max,
+                                      timestamper=timestamper(), trust=trust_store()))
 
 
 # --- files and images ------------------------------------------------------------------------

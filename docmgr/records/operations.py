@@ -86,7 +86,8 @@ def parse_dossier(raw, actor: User) -> DossierInput:
     # Next year's danh mục is drawn up in December, hence this_year + 1.
     if not 1945 <= year <= this_year + 1:
         raise ValidationFailed(f"Năm phải từ 1945 đến {this_year + 1}.", field="year")
-    code = "".join(normalise_text(str(raw.get("code") or "")).split()).upper()
+    code = "".join(text(raw.get("code"), "code", label="Số và ký hiệu hồ sơ",
+                        max_len=CODE_MAX).split()).upper()
     if not code:
         raise ValidationFailed("Vui lòng nhập số và ký hiệu hồ sơ (vd. 01.TCCB).", field="code")
     if len(code) > CODE_MAX or not CODE_RE.match(code):

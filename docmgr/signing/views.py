@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from docmgr.core import clock
 from docmgr.core.auth import Role
-from docmgr.core.errors import ValidationFailed
 from docmgr.core.transaction import flash_after_commit, on_refusal, show_again
+from docmgr.core.values import parse_float
 from docmgr.core.views import ANY_ROLE, roles_required
 from docmgr.core.web import blobs, read_upload_bytes, session
 from docmgr.signing import appearance, validation
@@ -38,7 +38,7 @@ def validate():
     if request.method == "GET":
         return _validation_page()
     data, filename = read_pdf_for_validation()
-    return _validation_page(validation.validate_pdf(data, trust_store()), filename)
+    return _validation_page(validation.validate_upload(data, trust_store()), filename)
 
 
 _LABELS = {
@@ -85,10 +85,8 @@ def _seal_page(status: int = 200):
 
 
 def _diameter_mm(raw: str | None) -> float:
-    try:
-        return float(raw or 0)
-    except ValueError:
-        raise ValidationFailed("Đường kính phải là số.", field="diameter_mm") from None
+    # Left empty, it is 0: the operation then says which diameters are allowed.
+    return parse_float(raw, "diameter_mm", label="Đường kính con dấu") or 0.0
 
 
 @bp.route("/seal", methods=["GET", "POST"])

@@ -93,3 +93,16 @@ def issued(api, signed_draft):
         assert r.status_code == 200 and r.json["status"] == "issued", r.json
         return r.json
     return create
+
+
+@pytest.fixture
+def awaiting(api, new_draft, keys):
+    """A draft submitted straight to the leader: it waits for the leader's signature."""
+    def create(**overrides):
+        overrides.setdefault("reviewer_ids", "")
+        doc = new_draft(**overrides)
+        r = api(overrides.get("author", "specialist")).post(
+            f"/api/v1/drafts/{doc['id']}/submit")
+        assert r.json["status"] == "awaiting_signature", r.json
+        return doc
+    return create

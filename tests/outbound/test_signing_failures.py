@@ -31,10 +31,14 @@ def kept(db, blobs, doc_id: int) -> dict:
 
 
 @pytest.fixture
-def encrypted_awaiting(api, new_draft, keys):
-    """A draft encrypted with an empty user password (accepted at upload: it opens without
-    a password), submitted straight to the leader."""
-    doc = new_draft(reviewer_ids="", pdf=encrypted_copy(draft_pdf()))
+def encrypted_awaiting(api, new_draft, keys, db, blobs):
+    """A draft whose file is encrypted with an empty user password, submitted straight to
+    the leader. Uploads refuse such drafts now (uploads.require_signable); this one stands
+    for a draft stored before they did, its file swapped in behind the upload's back."""
+    doc = new_draft(reviewer_ids="")
+    with db.transaction() as s:
+        stored = s.get(StoredFile, s.get(OutgoingDocument, doc["id"]).file_id)
+        stored.sha256 = blobs.put(encrypted_copy(draft_pdf()))
     assert api("specialist").post(f"/api/v1/drafts/{doc['id']}/submit").json["status"] == \
         "awaiting_signature"
     return doc

@@ -19,19 +19,6 @@ USERS = ("clerk", "leader", "head", "specialist", "admin")
 
 
 @pytest.fixture
-def awaiting(api, new_draft, keys):
-    """A draft submitted straight to the leader: it waits for the leader's signature."""
-    def create(**overrides):
-        overrides.setdefault("reviewer_ids", "")
-        doc = new_draft(**overrides)
-        r = api(overrides.get("author", "specialist")).post(
-            f"/api/v1/drafts/{doc['id']}/submit")
-        assert r.json["status"] == "awaiting_signature", r.json
-        return doc
-    return create
-
-
-@pytest.fixture
 def issued(api, signed_draft):
     doc = signed_draft()
     r = api("clerk").post(f"/api/v1/drafts/{doc['id']}/issue", json={"pin": ORG_PIN})
@@ -127,7 +114,8 @@ def test_a_place_outside_the_document_is_refused(browser_login, awaiting, db):
     for x in ("nan", "inf", "abc"):
         r = leader.post(f"/outgoing/{doc['id']}/sign", data={
             "pin": PIN, "page": "1", "x": x, "y": "10", "csrf_token": csrf_from(html)})
-        assert r.status_code == 400 and "Vị trí chữ ký không hợp lệ." in r.data.decode()
+        assert r.status_code == 400
+        assert f"Tọa độ x của chữ ký không phải là số hợp lệ: “{x}”." in r.data.decode()
     assert _doc(db, doc["id"]).status == "awaiting_signature"
 
 

@@ -49,3 +49,17 @@ def test_seal_page_is_for_admins(browser_login):
     assert "38 mm" in admin.get("/signatures/seal").data.decode()
     no_token = admin.post("/signatures/seal", data={"diameter_mm": "38"})
     assert no_token.status_code == 400
+
+
+def test_the_seal_diameter_is_a_decimal_number(browser_login):
+    admin = browser_login("admin")
+    for raw in ("nan", "inf", "1e999", "36mm"):
+        bad = _post(admin, "/signatures/seal", {"image": (io.BytesIO(_png()), "s.png"),
+                                                "diameter_mm": raw})
+        assert bad.status_code == 400
+        assert f"Đường kính con dấu không phải là số hợp lệ: “{raw}”." in bad.data.decode()
+    assert "Chưa có hình ảnh con dấu" in admin.get("/signatures/seal").data.decode()
+    ok = _post(admin, "/signatures/seal", {"image": (io.BytesIO(_png()), "s.png"),
+                                           "diameter_mm": "36,5"})  # the Vietnamese comma
+    assert ok.status_code == 302
+    assert "36.5 mm" in admin.get("/signatures/seal").data.decode()

@@ -34,6 +34,9 @@ Decisions worth knowing:
   a signature cannot be analysed, so unless it covers the whole file it is not reported valid.
 * A signature dictionary that no signature field of the document points to (copied from
   another file, say) is reported as an ``invalid`` entry.
+* A file someone sent is checked with ``validate_upload``: in a sandbox worker with memory
+  and CPU limits, after a quick look at its raw bytes refuses absurd signature dictionaries
+  (scanner.check_bounds). The files the system signed itself are checked in-process.
 * Validation is much faster with ``docmgr.signing.pyhanko_patches.install()`` (the app
   factory calls it); it gives the same answers without.
 """
@@ -48,10 +51,10 @@ from docmgr.signing.validation.report import (
     SignatureReport,
     ValidationReport,
 )
-from docmgr.signing.validation.run import validate_pdf
+from docmgr.signing.validation.run import validate_pdf, validate_upload
 
 __all__ = [
     "COVERAGE_LABELS", "DOCMDP_LABELS", "KIND_LABELS", "MODIFICATION_LABELS",
     "NOTE_SIGNER_CLOCK", "REVOCATION_LABELS", "VERDICT_LABELS", "SignatureReport",
-    "ValidationReport", "validate_pdf",
+    "ValidationReport", "validate_pdf", "validate_upload",
 ]

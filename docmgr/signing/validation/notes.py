@@ -20,6 +20,18 @@ ENCRYPTED_FOR_RECIPIENT = "Tệp PDF được mã hóa bằng chứng thư số 
 ENCRYPTED_WITH_PASSWORD = "Tệp PDF được mã hóa bằng mật khẩu"
 
 
+MALFORMED_BYTE_RANGE = ("Tệp PDF có chữ ký với phạm vi ký (/ByteRange) không hợp lệ: phải gồm "
+                        "đúng 4 số nguyên không âm. Tệp không được kiểm tra tiếp.")
+OVER_LIMIT = ("Tệp PDF cần quá nhiều bộ nhớ hoặc thời gian để kiểm tra chữ ký, vượt quá giới hạn "
+              "xử lý, nên không kiểm tra được.")
+BUSY = "Máy chủ đang bận nên chưa kiểm tra được chữ ký; vui lòng gửi lại sau ít phút."
+
+
+def too_many_signatures(limit: int) -> str:
+    return (f"Tệp PDF có hơn {limit} chữ ký hoặc trường chữ ký, vượt quá giới hạn kiểm tra, "
+            "nên không kiểm tra được.")
+
+
 def refused_encrypted(what: str) -> str:
     return f"{what} nên không kiểm tra được chữ ký; hãy gửi bản không mã hóa."
 
