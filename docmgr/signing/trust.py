@@ -108,6 +108,12 @@ class TrustStore:
         roots += [Path(p) for p in _split_setting(config.get("TRUST_ROOTS"))]
         return cls.from_files(roots, inter)
 
+    def __reduce__(self):
+        # As DER: an unpickled asn1crypto certificate skips the class set-up that parsing
+        # does, so a fresh sandbox worker could not read it (TypeError in _field_map).
+        return (_from_der, ([c.dump() for c in self.roots],
+                            [c.dump() for c in self.intermediates]))
+
     def __bool__(self) -> bool:
         return bool(self.roots)
 
@@ -133,3 +139,8 @@ class TrustStore:
             moment=moment,
             certificate_registry=certificate_registry,
         )
+
+
+def _from_der(roots: list[bytes], intermediates: list[bytes]) -> TrustStore:
+    return TrustStore(roots=[x509.Certificate.load(der) for der in roots],
+                      intermediates=[x509.Certificate.load(der) for der in intermediates])

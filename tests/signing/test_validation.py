@@ -4,10 +4,13 @@ cross-checked with poppler's pdfsig."""
 import datetime as dt
 import io
 import os
+import pickle
 import re
 import shutil
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from asn1crypto import keys as asn1_keys
@@ -485,3 +488,16 @@ def test_trust_store_for_app(tmp_path):
     assert len(listed.roots) == 1
     context = store.validation_context()
     assert context is not None
+
+
+def test_trust_store_reaches_a_fresh_worker_process_intact():
+    """Uploaded files are validated in a sandbox worker: the trust store travels pickled,
+    and a fresh interpreter must be able to build a validation context from it."""
+    store = TrustStore.from_files(
+        [Path(__file__).parents[1] / "data/signed/docmgr/test-root-ca.pem"])
+    script = ("import pickle, sys; store = pickle.loads(sys.stdin.buffer.read()); "
+              "store.validation_context(); print(len(store.roots))")
+    done = subprocess.run([sys.executable, "-c", script], input=pickle.dumps(store),
+                          capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()[-500:]
+    assert done.stdout.strip() == b"1"
