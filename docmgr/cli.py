@@ -89,14 +89,16 @@ def create_unit(org_code, name, abbr):
 @click.option("--role", required=True, type=click.Choice([r.value for r in accounts.Role]))
 @click.option("--org", "org_code", required=True)
 @click.option("--unit", "unit_abbr", default=None)
-def create_user(username, password, full_name, role, org_code, unit_abbr):
+@click.option("--deputy", is_flag=True, default=False,
+              help="Phó trưởng phòng of the unit (specialist or head)")
+def create_user(username, password, full_name, role, org_code, unit_abbr, deputy):
     def action(session):
         org = accounts.org_by_code(session, org_code)
         unit = accounts.unit_by_abbr(session, org, unit_abbr) if unit_abbr else None
         user = accounts.create_user(session, org=org, username=username, password=password,
-                                    full_name=full_name, role=role, unit=unit)
+                                    full_name=full_name, role=role, unit=unit, deputy=deputy)
         audit.record(session, "user.created", org_id=org.id, obj=user, username=username,
-                     role=role)
+                     role=role, deputy=deputy)
         return user
     user = run_in_transaction(action)
     click.echo(f"Đã tạo người dùng {user.username} ({user.full_name}).")

@@ -4,7 +4,7 @@ import secrets
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -28,6 +28,10 @@ ROLE_LABELS = {
     Role.HEAD: "Trưởng phòng",
     Role.LEADER: "Lãnh đạo",
 }
+DEPUTY_LABEL = "Phó trưởng phòng"
+# Who may be a unit's deputy head: one who handles documents (specialist) or one who also
+# distributes them within the unit like the head (head).
+DEPUTY_ROLES = (Role.SPECIALIST, Role.HEAD)
 
 
 class Organization(Base):
@@ -60,6 +64,9 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Phó trưởng phòng: sees what the unit's head sees of the classified documents assigned
+    # to the unit; what they may do still follows their role.
+    is_deputy: Mapped[bool] = mapped_column(Boolean, server_default=false())
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until = mapped_column(UTCDateTime, nullable=True)
     created_at = mapped_column(UTCDateTime, default=utcnow)
@@ -80,14 +87,23 @@ class User(Base):
 
     @property
     def role_label(self) -> str:
-        return ROLE_LABELS[Role(self.role)]
+        return DEPUTY_LABEL if self.is_deputy else ROLE_LABELS[Role(self.role)]
+
+    @property
+    def headed_unit_id(self) -> int | None:
+        """The unit the user heads or deputises for (a Trưởng phòng's or Phó trưởng phòng's
+        own unit), None for everyone else."""
+        if self.unit_id is not None and (self.role == Role.HEAD or self.is_deputy):
+            return self.unit_id
+        return None
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
 
     def to_dict(self) -> dict:
         return {"id": self.id, "username": self.username, "full_name": self.full_name,
-                "role": self.role, "unit_id": self.unit_id, "org_code": self.org.code}
+                "role": self.role, "unit_id": self.unit_id, "is_deputy": self.is_deputy,
+                "org_code": self.org.code}
 
 
 class ApiToken(Base):
@@ -209,15 +225,21 @@ def create_unit(session, *, org: Organization, name: str, abbr: str) -> Unit:
 
 
 def create_user(session, *, org: Organization, username: str, password: str, full_name: str,
-                role: str, unit: Unit | None = None) -> User:
+                role: str, unit: Unit | None = None, deputy: bool = False) -> User:
     if role not in {r.value for r in Role}:
         raise ValidationFailed(f"Vai trò không hợp lệ: {role}.", field="role")
+    if deputy and role not in DEPUTY_ROLES:
+        raise ValidationFailed("Phó trưởng phòng phải có vai trò chuyên viên hoặc trưởng phòng.",
+                               field="role")
+    if deputy and unit is None:
+        raise ValidationFailed("Phó trưởng phòng phải thuộc một phòng/ban.", field="unit")
     if len(password) < 8:
         raise ValidationFailed("Mật khẩu phải có ít nhất 8 ký tự.", field="password")
     if session.scalar(select(User).where(User.username == username)):
         raise ValidationFailed(f"Tên đăng nhập {username} đã tồn tại.", field="username")
     user = User(org_id=org.id, unit_id=unit.id if unit else None, username=username,
-                password_hash=hash_password(password), full_name=full_name, role=role)
+                password_hash=hash_password(password), full_name=full_name, role=role,
+                is_deputy=deputy)
     session.add(user)
     session.flush()
     return user
