@@ -116,6 +116,9 @@ def build_filter(request: SearchRequest) -> Q.Query:
     if request.date_from or request.date_to:
         parts.append(Q.NumericRange("doc_date", date_number(request.date_from) or 1,
                                     date_number(request.date_to) or None))
+    if request.exclude_keys:
+        return Q.AndNot(Q.And(parts), Q.Or([Q.Term("key", key)
+                                            for key in request.exclude_keys]))
     return Q.And(parts)
 
 
