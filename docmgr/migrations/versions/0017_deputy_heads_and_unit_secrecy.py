@@ -28,8 +28,8 @@ _outbox = sa.table('outbox', sa.column('topic', sa.String), sa.column('key', sa.
 
 
 def _requeue_unit_classified() -> None:
-    """Queue the classified documents assigned to a unit for re-indexing (their index
-    principals change both ways)."""
+    """Queue the classified documents assigned to a unit for re-indexing: their principals
+    in the index change on upgrade and on downgrade alike."""
     ids = op.get_bind().execute(sa.text(
         "SELECT d.id FROM incoming_documents d WHERE d.secrecy <> 'normal' AND EXISTS ("
         "SELECT 1 FROM incoming_assignments a WHERE a.document_id = d.id "
