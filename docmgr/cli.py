@@ -94,16 +94,19 @@ def create_unit(org_code, name, abbr):
               type=click.Choice([p.value for p in accounts.LeaderPosition]),
               help="Lãnh đạo: head (người đứng đầu) hoặc deputy (cấp phó). Mặc định: lãnh đạo "
                    "đầu tiên của cơ quan là người đứng đầu, người sau là cấp phó.")
-def create_user(username, password, full_name, role, org_code, unit_abbr, leader_position):
+@click.option("--deputy", is_flag=True, default=False,
+              help="Phó trưởng phòng of the unit (specialist or head)")
+def create_user(username, password, full_name, role, org_code, unit_abbr, leader_position,
+                deputy):
     def action(session):
         org = accounts.org_by_code(session, org_code)
         unit = accounts.unit_by_abbr(session, org, unit_abbr) if unit_abbr else None
         user = accounts.create_user(
             session, org=org, username=username, password=password, full_name=full_name,
-            role=role, unit=unit, leader_position=leader_position,
+            role=role, unit=unit, leader_position=leader_position, deputy=deputy,
             min_password_length=current_app.extensions["docmgr"].settings.password_min_length)
         audit.record(session, "user.created", org_id=org.id, obj=user, username=username,
-                     role=role)
+                     role=role, deputy=deputy)
         return user
     user = run_in_transaction(action)
     click.echo(f"Đã tạo người dùng {user.username} ({user.full_name}).")

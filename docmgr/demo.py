@@ -28,12 +28,14 @@ USERS = [
     ("vanthu", "Nguyễn Thị Thu", "clerk", "HC"),
     ("chuyenvien", "Trần Văn Bình", "specialist", "KT"),
     ("truongphong", "Lê Thị Hoa", "head", "KT"),
+    ("phophong", "Đặng Văn Phúc", "specialist", "KT"),
     ("lanhdao", "Phạm Minh Quang", "leader", None),
     ("phochanh", "Đặng Văn Minh", "leader", None),
 ]
 # The Chánh Văn phòng heads the office; the Phó Chánh Văn phòng signs "KT." for him.
 LEADER_POSITIONS = {"lanhdao": "head", "phochanh": "deputy"}
 SIGNER_TITLES = {"lanhdao": "Chanh Van phong", "phochanh": "KT. Chanh Van phong"}
+DEPUTIES = {"phophong"}  # Phó trưởng phòng Kinh tế
 DOCUMENTS = [
     ("UBND tỉnh Quảng Ngãi", "1520/UBND-KT", "CV", 6, "urgent",
      "V/v triển khai kế hoạch phát triển kinh tế - xã hội năm 2027"),
@@ -43,7 +45,13 @@ DOCUMENTS = [
      "Quyết định về việc ban hành quy chế công tác văn thư, lưu trữ"),
     ("Sở Y tế tỉnh Quảng Ngãi", "215/KH-SYT", "KH", 2, "express",
      "Kế hoạch phòng, chống dịch bệnh mùa mưa bão"),
+    ("Công an tỉnh Quảng Ngãi", "37/CAT-PA03", "CV", 3, "normal",
+     "V/v bảo đảm an ninh kinh tế trong các dự án trọng điểm"),
 ]
+# The Phòng Kinh tế handles the first two and the classified one (Mật): its head and deputy
+# may open that one, the unit's specialist may not until named on it.
+ASSIGNED_TO_KT = {"1520/UBND-KT", "412/STC-NS", "37/CAT-PA03"}
+CLASSIFIED = {"37/CAT-PA03"}
 
 
 def sample_pdf(lines: list[str], pages: int = 1) -> bytes:
@@ -166,7 +174,8 @@ def load_demo(db, blobs, data_dir) -> list[tuple[str, str]]:
         for username, full_name, role, unit in USERS:
             users[username] = accounts.create_user(
                 session, org=org, username=username, password=PASSWORD, full_name=full_name,
-                role=role, unit=units.get(unit), leader_position=LEADER_POSITIONS.get(username))
+                role=role, unit=units.get(unit), leader_position=LEADER_POSITIONS.get(username),
+                deputy=username in DEPUTIES)
         # The office's rules let its trưởng phòng sign công văn "TL." (ND30 Điều 13.4).
         authority.set_allowed(session, users["admin"], "CV", SignerKind.UNIT_HEAD, Authority.TL,
                               True)
@@ -178,20 +187,21 @@ def load_demo(db, blobs, data_dir) -> list[tuple[str, str]]:
         data = inbound.Registration(
             sender=sender, notation=notation, doc_date=today - timedelta(days=age),
             doc_type=doc_type, subject=subject, urgency=urgency,
+            secrecy="confidential" if notation in CLASSIFIED else "normal",
             due_date=today + timedelta(days=10 - 3 * index))
         pdf = check_pdf(sample_pdf([sender.upper(), f"So: {notation}", "", subject]),
                         max_bytes=10 * 1024 * 1024)
         with db.transaction() as session:
             clerk = session.get(accounts.User, users["vanthu"].id)
             doc = inbound.register(session, blobs, clerk, data, pdf, f"{doc_type}.pdf")
-            if index < 2:
+            if notation in ASSIGNED_TO_KT:
                 leader = session.get(accounts.User, users["lanhdao"].id)
                 inbound.assign(session, leader, doc.id, unit_id=units["KT"].id,
                                role=AssignmentRole.MAIN,
-                               deadline=today + timedelta(days=7 - 5 * index),
+                               deadline=today + timedelta(days=max(7 - 5 * index, 2)),
                                note="Phòng Kinh tế chủ trì, tham mưu trả lời.")
     _outgoing_examples(db, blobs, users, partner, TrustStore.for_app({}, data_dir))
-    return [(u, accounts.ROLE_LABELS[accounts.Role(r)] + f" — {n}") for u, n, r, _ in USERS] + [
+    return [(u, f"{users[u].role_label} — {n}") for u, n, _, _ in USERS] + [
         ("vanthu.stc", f"Văn thư — {PARTNER[1]}")]
 
 

@@ -4,15 +4,7 @@ import secrets
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import (
-    Boolean,
-    ForeignKey,
-    Integer,
-    String,
-    UniqueConstraint,
-    false,
-    select,
-)
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -38,6 +30,10 @@ ROLE_LABELS = {
     Role.HEAD: "Trưởng phòng",
     Role.LEADER: "Lãnh đạo",
 }
+DEPUTY_LABEL = "Phó trưởng phòng"
+# Who may be a unit's deputy head: one who handles documents (specialist) or one who also
+# distributes them within the unit like the head (head).
+DEPUTY_ROLES = (Role.SPECIALIST, Role.HEAD)
 
 
 class LeaderPosition(Choice):
@@ -84,6 +80,9 @@ class User(Base):
     # The database's default only (no Python one): inserts written for an older schema,
     # as the migration tests make, stay valid.
     must_change_password: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Phó trưởng phòng: sees what the unit's head sees of the classified documents assigned
+    # to the unit; what they may do still follows their role.
+    is_deputy: Mapped[bool] = mapped_column(Boolean, server_default=false())
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until = mapped_column(UTCDateTime, nullable=True)
     created_at = mapped_column(UTCDateTime, default=utcnow)
@@ -110,7 +109,15 @@ class User(Base):
 
     @property
     def role_label(self) -> str:
-        return ROLE_LABELS[Role(self.role)]
+        return DEPUTY_LABEL if self.is_deputy else ROLE_LABELS[Role(self.role)]
+
+    @property
+    def headed_unit_id(self) -> int | None:
+        """The unit the user heads or deputises for (a Trưởng phòng's or Phó trưởng phòng's
+        own unit), None for everyone else."""
+        if self.unit_id is not None and (self.role == Role.HEAD or self.is_deputy):
+            return self.unit_id
+        return None
 
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
@@ -118,7 +125,8 @@ class User(Base):
     def to_dict(self) -> dict:
         return {"id": self.id, "username": self.username, "full_name": self.full_name,
                 "role": self.role, "leader_position": self.leader_position,
-                "unit_id": self.unit_id, "org_code": self.org.code}
+                "unit_id": self.unit_id, "is_deputy": self.is_deputy,
+                "org_code": self.org.code}
 
 
 class ApiToken(Base):
@@ -292,9 +300,15 @@ def set_leader_position(session, user: User, position: str) -> User:
 
 def create_user(session, *, org: Organization, username: str, password: str, full_name: str,
                 role: str, unit: Unit | None = None, leader_position: str | None = None,
+                deputy: bool = False,
                 min_password_length: int = Settings.password_min_length) -> User:
     if role not in {r.value for r in Role}:
         raise ValidationFailed(f"Vai trò không hợp lệ: {role}.", field="role")
+    if deputy and role not in DEPUTY_ROLES:
+        raise ValidationFailed("Phó trưởng phòng phải có vai trò chuyên viên hoặc trưởng phòng.",
+                               field="role")
+    if deputy and unit is None:
+        raise ValidationFailed("Phó trưởng phòng phải thuộc một phòng/ban.", field="unit")
     passwords.check_new_password(password, username=username, min_length=min_password_length,
                                  field="password")
     if session.scalar(select(User).where(User.username == username)):
@@ -302,7 +316,7 @@ def create_user(session, *, org: Organization, username: str, password: str, ful
     position = _leader_position(session, org.id, role, leader_position)
     user = User(org_id=org.id, unit_id=unit.id if unit else None, username=username,
                 password_hash=hash_password(password), full_name=full_name, role=role,
-                leader_position=position)
+                leader_position=position, is_deputy=deputy)
     session.add(user)
     session.flush()
     return user

@@ -186,14 +186,6 @@ def _assignment_exists(*, user_id: int | None = None, unit_id: int | None = None
     return exists().where(*clause)
 
 
-def _assigned_to(user: User):
-    """An active assignment of the document to the user or to the user's unit."""
-    targets = [_assignment_exists(user_id=user.id)]
-    if user.unit_id is not None:
-        targets.append(_assignment_exists(unit_id=user.unit_id))
-    return or_(*targets)
-
-
 def _scope(user: User):
     """The organisation's documents; pending ones only for clerks and leaders."""
     own = IncomingDocument.org_id == user.org_id
@@ -203,15 +195,21 @@ def _scope(user: User):
 
 
 def _classified_access(user: User):
-    """Who may open a classified document: the clerk who registered it and its assignees
-    (leaders may open all)."""
-    return or_(IncomingDocument.registered_by_id == user.id, _assigned_to(user))
+    """Who besides leaders may open a classified document: the clerk who registered it, the
+    persons named on it (main handler, co-handler or informed) and, when it is assigned to
+    a unit, that unit's head and deputies — not the unit's other members. A unit head who
+    passes it on to a member names that member, who may then open it."""
+    targets = [IncomingDocument.registered_by_id == user.id,
+               _assignment_exists(user_id=user.id)]
+    if user.headed_unit_id is not None:
+        targets.append(_assignment_exists(unit_id=user.headed_unit_id))
+    return or_(*targets)
 
 
 def visible_clause(user: User):
-    """Documents the user may open: the own organisation's, classified ones only for the
-    registering clerk, leaders and assignees. Applied inside every query, so counts and
-    pages never include what the user may not see."""
+    """Documents the user may open: the own organisation's; classified ones only for
+    leaders and those ``_classified_access`` names. Applied inside every query, so counts
+    and pages never include what the user may not see."""
     if user.role == Role.LEADER:
         return _scope(user)
     return and_(_scope(user), or_(IncomingDocument.secrecy == "normal",

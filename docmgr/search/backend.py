@@ -8,8 +8,9 @@ A backend stores and queries :class:`IndexedDoc` records; it never sees the data
 Text arrives already prepared by :mod:`docmgr.search.analysis` (``*_f`` folded, ``*_x``
 exact, both lower case, punctuation kept), so every backend tokenises with the same plain
 "split on non-word characters" rule and agrees with the others. Access control is a
-filter inside the query (``principals``), so totals and facet counts never include a
-document the caller may not open.
+filter inside the query (``principals``, minus ``exclude_keys``: the documents the
+database denies while the index catches up, see :mod:`docmgr.search.pending`), so totals
+and facet counts never include a document the caller may not open.
 """
 from dataclasses import dataclass, field
 from datetime import date
@@ -55,6 +56,7 @@ class SearchRequest:
     org_id: int
     principals: tuple[str, ...]
     kind: str | None = None
+    exclude_keys: tuple[str, ...] = ()  # never match these documents, whatever they hold
     doc_type: str | None = None
     year: int | None = None
     sender: str | None = None

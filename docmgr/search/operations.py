@@ -1,5 +1,7 @@
-"""Searching the archive: the caller's principals and filters go into the index query;
-the page's documents are then read from the database (checked again against each slice's
+"""Searching the archive: the caller's principals and filters go into the index query,
+less the queued documents the database denies the caller (so totals and facets count only
+what the caller may open, even before the index catches up with a change of access); the
+page's documents are then read from the database (checked again against each slice's
 visibility) and highlighted from the text kept there."""
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,7 +18,7 @@ from docmgr.inbound import operations as inbound
 from docmgr.inbound.models import IncomingDocument
 from docmgr.outbound import operations as outbound
 from docmgr.outbound.models import OutgoingDocument
-from docmgr.search import access, analysis, highlight, projection
+from docmgr.search import access, analysis, highlight, pending, projection
 from docmgr.search.backend import IndexUnavailable, SearchRequest, SearchResult
 
 SORTS = {"relevance": "Liên quan nhất", "date": "Mới nhất"}
@@ -118,12 +120,12 @@ class SearchPage:
 
 
 def run_query(store, actor: User, params: SearchParams, *, offset: int, limit: int,
-              facets: bool = True) -> SearchResult:
+              facets: bool = True, exclude_keys: tuple[str, ...] = ()) -> SearchResult:
     request = SearchRequest(
         clauses=clauses(params), org_id=actor.org_id, principals=access.of_user(actor),
-        kind=params.kind, doc_type=params.doc_type, year=params.year, sender=params.sender,
-        date_from=params.date_from, date_to=params.date_to, sort=params.sort,
-        offset=offset, limit=limit, facets=facets)
+        exclude_keys=exclude_keys, kind=params.kind, doc_type=params.doc_type,
+        year=params.year, sender=params.sender, date_from=params.date_from,
+        date_to=params.date_to, sort=params.sort, offset=offset, limit=limit, facets=facets)
     try:
         return store.reader().search(request)
     except IndexUnavailable:
@@ -134,9 +136,11 @@ def run_query(store, actor: User, params: SearchParams, *, offset: int, limit: i
 
 def search(session, service, actor: User, params: SearchParams, *, page: int = 1,
            per_page: int = 20) -> SearchPage:
+    # Read before the index is searched (docmgr.search.pending says why the order matters).
+    denied = pending.denied_keys(session, actor)
     try:
         result = run_query(service.store, actor, params, offset=(page - 1) * per_page,
-                           limit=per_page)
+                           limit=per_page, exclude_keys=denied)
     except SearchUnavailable:
         service.changed()  # wakes the indexer, which rebuilds what it cannot open
         raise
@@ -161,7 +165,8 @@ def _file_id(doc) -> int | None:
 
 def _load(session, actor: User, keys: list[str]) -> dict[str, object]:
     """The page's documents in two queries, each filtered by its slice's visibility rule
-    again: the index may lag a change of access by a moment, the database never does."""
+    again: what the index was told may lag the database by a moment (pending.denied_keys
+    covers that already; this is the last word, for the rows actually shown)."""
     wanted = {"incoming": [], "outgoing": []}
     for key in keys:
         kind, doc_id = projection.parse_key(key)

@@ -162,6 +162,9 @@ def build_query(request: SearchRequest) -> Query | None:
         return None
     # Filters score nothing: wrapped in a zero constant score, they only restrict.
     subqueries = [(Occur.Must, Query.const_score_query(f, 0.0)) for f in filters]
+    if request.exclude_keys:
+        subqueries.append((Occur.MustNot, Query.term_set_query(
+            SCHEMA, "key", list(request.exclude_keys))))
     for clause in request.clauses:
         must, boosts = _clause_queries(clause)
         subqueries.append((Occur.Must, must))

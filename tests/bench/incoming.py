@@ -323,7 +323,8 @@ class Writer:
 
     def _complete(self, table: str, rows: list[dict]) -> list[str]:
         """Column list; fills columns the app added since this bench was written with their
-        scalar ORM default (or NULL), so the bench keeps running while the schema grows."""
+        scalar ORM default (or NULL), or leaves them to their server default, so the bench
+        keeps running while the schema grows."""
         meta = Base.metadata.tables[table]
         names = []
         for name, nullable in self._columns(table):
@@ -331,6 +332,9 @@ class Writer:
             if name in rows[0]:
                 continue
             column = meta.c.get(name)
+            if column is not None and column.server_default is not None:
+                names.pop()  # left out: the database fills in its default
+                continue
             default = column.default if column is not None else None
             if default is not None and getattr(default, "is_scalar", False):
                 value = default.arg

@@ -23,9 +23,14 @@ directory under /tmp that is removed afterwards):
    engine: words + 1 year  — the same with a one-year date_from/date_to window
    engine: as layer asks   — backend.search with exactly the request ops.search sends
                              (same clauses and principals, top 10, facets on): "bare"
-   layer: ops.search       — the full path: index query with ACL and facets, the page's rows
-                             from the DB with visibility, highlights from the DB text
+   layer: ops.search       — the full path: the queued documents the DB denies the caller,
+                             index query with ACL and facets, the page's rows from the DB
+                             with visibility, highlights from the DB text
    overhead: layer − bare  — paired per query
+   pending.denied_keys     — alone: the database check of the queued documents that every
+                             ops.search makes first (empty queue, then N queued)
+   layer, N docs queued    — the layer again with N documents waiting in the outbox (a
+                             burst of changes the indexer has not drained yet)
 4. Reference: SQLite FTS5 (unicode61 remove_diacritics 2) over the same documents.
 5. Prints one table per size, machine facts and a verdict per target of the search issue.
 
@@ -58,12 +63,15 @@ from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
 
+from sqlalchemy import delete, select
+
 import docmgr.models  # noqa: F401  (every table in the metadata)
-from docmgr.core import catalogue
+from docmgr.core import catalogue, outbox
 from docmgr.core.auth import User
 from docmgr.core.storage import BlobStore
 from docmgr.db import Database
-from docmgr.search import access, analysis
+from docmgr.inbound.models import IncomingDocument
+from docmgr.search import access, analysis, pending
 from docmgr.search import operations as ops
 from docmgr.search.backend import SearchRequest
 from docmgr.search.indexer import Indexer
@@ -84,6 +92,7 @@ YEARS = 10
 PER_PAGE = 10
 FOLD_DD = str.maketrans({"đ": "d", "Đ": "D"})  # what unicode61 remove_diacritics misses
 
+BACKLOGS = (100, 10_000)  # documents queued for indexing while searching
 TARGETS = {
     "whoosh_p95": 150.0,  # ms at 10,000 documents
     "tantivy_p95": 20.0,  # ms at 100,000 documents, with highlights
@@ -501,6 +510,22 @@ def _progress(label: str):
     return report
 
 
+def _queue_backlog(db: Database, count: int) -> int:
+    """Queue the first ``count`` documents for re-indexing, as a burst of changes would
+    (the bench runs no indexer, so they stay queued while the queries run)."""
+    with db.transaction() as session:
+        ids = session.scalars(select(IncomingDocument.id).order_by(IncomingDocument.id)
+                              .limit(count)).all()
+        for doc_id in ids:
+            outbox.enqueue(session, outbox.INDEX, f"in:{doc_id}")
+    return len(ids)
+
+
+def _clear_backlog(db: Database) -> None:
+    with db.transaction() as session:
+        session.execute(delete(outbox.OutboxItem))
+
+
 def _users(db: Database) -> dict[int, User]:
     with db.transaction(readonly=True) as session:
         return {uid: session.get(User, uid) for uid in (LEADER, SPECIALIST)}
@@ -550,13 +575,7 @@ def run_backend(name: str, archive: Archive, queries: list[BenchQuery], *,
                     raise AssertionError(f"{hidden} hits hidden by the DB for {q.text!r}")
                 return page.total
 
-        variants = [
-            ("engine: words (ACL, top 10)", lambda q: engine(q)),
-            ("engine: words + 1-year date filter", lambda q: engine(q, dated=True)),
-            ("engine: as ops.search asks (+facets) = bare", lambda q: engine(q, facets=True)),
-            ("layer: ops.search top 10 + highlights", layer),
-        ]
-        for label, call in variants:
+        def measure(label, call, *, by_kind=False):
             for q in queries[:5]:  # warm-up: open segments, fill caches
                 call(q)
             series = Series(label)
@@ -567,7 +586,7 @@ def run_backend(name: str, archive: Archive, queries: list[BenchQuery], *,
                 elapsed = time.perf_counter() - t0
                 series.times.append(elapsed)
                 series.totals.append(total)
-                if call is layer:
+                if by_kind:
                     result.by_kind.setdefault(q.kind.split(" (")[0], []).append(elapsed)
                 if time.perf_counter() - t_report > 15:
                     t_report = time.perf_counter()
@@ -575,6 +594,25 @@ def run_backend(name: str, archive: Archive, queries: list[BenchQuery], *,
             result.series[label] = series
             p50, p95, top = series.row()
             log(f"    {label:<46} p50 {p50:8.1f}  p95 {p95:8.1f}  max {top:8.1f} ms")
+
+        measure("engine: words (ACL, top 10)", lambda q: engine(q))
+        measure("engine: words + 1-year date filter", lambda q: engine(q, dated=True))
+        measure("engine: as ops.search asks (+facets) = bare", lambda q: engine(q, facets=True))
+        measure("layer: ops.search top 10 + highlights", layer, by_kind=True)
+        # Documents waiting in the outbox are checked against the database on every search
+        # (docmgr.search.pending): the cost of a backlog the indexer has not drained yet.
+        def denied(_q):
+            with db.transaction(readonly=True) as session:
+                return len(pending.denied_keys(session, actor))
+
+        measure("pending.denied_keys alone, empty queue", denied)
+        for backlog in BACKLOGS:
+            queued = _queue_backlog(db, min(backlog, archive.docs))
+            try:
+                measure(f"pending.denied_keys alone, {queued:,} queued", denied)
+                measure(f"layer, {queued:,} docs queued for indexing", layer)
+            finally:
+                _clear_backlog(db)
         bare = result.series["engine: as ops.search asks (+facets) = bare"]
         full = result.series["layer: ops.search top 10 + highlights"]
         diff = Series("overhead: layer − bare (paired)",

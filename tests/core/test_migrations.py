@@ -4,7 +4,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, insert
+from sqlalchemy import create_engine, insert, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from docmgr.db import Database
@@ -206,3 +206,38 @@ def test_0018_fills_positions_versions_and_rules_and_downgrades(scratch_engine):
     _downgrade(scratch_engine, "0013")
     with scratch_engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM outgoing_route").scalar() == 4
+
+
+# --- 0017: deputy heads; classified documents assigned to a unit re-indexed -----------------
+
+def test_0017_requeues_classified_unit_documents_and_downgrades(scratch_engine):
+    upgrade(scratch_engine, "0013")
+    t = metadata.tables
+    with scratch_engine.begin() as conn:
+        def add(table, **values):
+            return conn.execute(insert(t[table]).values(**values)).inserted_primary_key[0]
+        org = add("organizations", code="000.00.01.H55", name="Văn phòng", abbr="VP")
+        unit = add("units", org_id=org, name="Phòng Kinh tế", abbr="KT")
+        user = add("users", org_id=org, unit_id=unit, username="u", password_hash="-",
+                   full_name="U", role="head")
+        docs = {}
+        for name, secrecy, to_unit, active in (("unit_secret", "secret", True, True),
+                                               ("person_secret", "secret", False, True),
+                                               ("unit_plain", "normal", True, True),
+                                               ("withdrawn", "secret", True, False)):
+            docs[name] = add("incoming_documents", org_id=org, doc_type="CV", subject="Thử",
+                             status="assigned", arrival_year=2026, sender="Sở",
+                             sender_key="sở", notation_key=name, secrecy=secrecy)
+            add("incoming_assignments", document_id=docs[name], role="main",
+                unit_id=unit if to_unit else None, user_id=None if to_unit else user,
+                assigned_by_id=user, active=active)
+    upgrade(scratch_engine, "0017")
+    with scratch_engine.connect() as conn:
+        queued = conn.execute(text("SELECT key FROM outbox WHERE topic = 'index'")).scalars()
+        assert list(queued) == [f"in:{docs['unit_secret']}"]
+        assert conn.execute(text("SELECT is_deputy FROM users")).scalar() in (False, 0)
+    _downgrade(scratch_engine, "0013")
+    with scratch_engine.connect() as conn:
+        columns = [c["name"] for c in inspect(conn).get_columns("users")]
+        assert "is_deputy" not in columns
+        assert conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 2

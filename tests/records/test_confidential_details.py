@@ -50,3 +50,25 @@ def test_pages_date_only_what_the_reader_sees(api, world, dossier, incoming, bro
     page = html.unescape(browser_login("specialist").get(f"/records/{d['id']}")
                          .get_data(as_text=True))
     assert _vn(secret["doc_date"]) in page
+
+
+def test_a_unit_secret_in_a_dossier_is_hidden_from_the_unit_members(api, world, dossier,
+                                                                      incoming):
+    """Assigned to Phòng Kinh tế, filed by its head: the unit's specialist, not named on
+    it, sees only that one document is hidden, not its date or title."""
+    secret = incoming(days_ago=40, secrecy="confidential", subject="Phương án an ninh kinh tế")
+    plain = incoming(days_ago=5)
+    r = api("leader").post(f"/api/v1/incoming/{secret['id']}/assignments", json={
+        "unit_id": world.units["KT"].id, "role": "main"})
+    assert r.status_code == 201
+    d = dossier()
+    assert file_into(api, "head", d["id"], "incoming", secret["id"]).status_code == 201
+    assert file_into(api, "specialist", d["id"], "incoming", secret["id"]).status_code == 404
+    assert file_into(api, "specialist", d["id"], "incoming", plain["id"]).status_code == 201
+    seen = api("specialist").get(f"/api/v1/records/{d['id']}")
+    assert [x["id"] for x in seen.json["documents"]] == [plain["id"]]
+    assert seen.json["hidden_documents"] == 1
+    assert "an ninh kinh tế" not in seen.get_data(as_text=True)
+    assert secret["doc_date"] not in seen.get_data(as_text=True)
+    head = api("head").get(f"/api/v1/records/{d['id']}").json
+    assert {x["id"] for x in head["documents"]} == {secret["id"], plain["id"]}

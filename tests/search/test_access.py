@@ -40,8 +40,34 @@ def test_issued_outgoing_documents_are_found_and_drafts_are_not(api, signed_draf
     assert other["total"] == 0
 
 
+def _visible_keys(db, user) -> set[str]:
+    with db.transaction(readonly=True) as s:
+        actor = s.get(User, user.id)
+        expected = {f"in:{i}" for i in s.scalars(select(IncomingDocument.id).where(
+            inbound.visible_clause(actor), IncomingDocument.status != "pending"))}
+        expected |= {f"out:{i}" for i in s.scalars(select(OutgoingDocument.id).where(
+            outbound.visible_clause(actor), OutgoingDocument.status == "issued"))}
+    return expected
+
+
+def _searched_keys(api, username) -> tuple[set[str], int]:
+    r = api(username).get("/api/v1/search", query_string={"per_page": 100, "kind": ""})
+    got = {f"{'in' if hit['kind'] == 'incoming' else 'out'}:{hit['id']}"
+           for hit in r.json["hits"]}
+    return got, r.json["total"]
+
+
 def test_index_access_equals_database_visibility(api, pdf_bytes, drain, db, world,
-                                                 signed_draft):
+                                                 signed_draft, password_hash):
+    with db.transaction() as s:  # a Phó trưởng phòng of Phòng Kinh tế
+        deputy = User(org_id=world.org.id, unit_id=world.units["KT"].id, username="deputy",
+                      password_hash=password_hash, full_name="Đặng Văn Phúc",
+                      role="specialist", is_deputy=True)
+        s.add(deputy)
+        s.flush()
+        s.refresh(deputy)
+        s.expunge(deputy)
+    world.users["deputy"] = deputy
     register(api, pdf_bytes, notation="1/X", subject="Công văn thường")
     secret = register(api, pdf_bytes, notation="2/X", subject="Công văn mật",
                       secrecy="confidential")
@@ -49,19 +75,35 @@ def test_index_access_equals_database_visibility(api, pdf_bytes, drain, db, worl
              secrecy="top_secret")
     api("leader").post(f"/api/v1/incoming/{secret['id']}/assignments",
                        json={"user_id": world.users["specialist_vx"].id, "role": "cooperate"})
+    # Assigned to a unit: its head and deputy, not its specialist.
+    unit_secret = register(api, pdf_bytes, notation="4/X", subject="Công văn mật giao phòng",
+                           secrecy="secret")
+    api("leader").post(f"/api/v1/incoming/{unit_secret['id']}/assignments",
+                       json={"unit_id": world.units["KT"].id, "role": "main"})
+    # And one the unit's head has passed on to a member of the unit.
+    passed_on = register(api, pdf_bytes, notation="5/X", subject="Công văn mật chuyển tiếp",
+                         secrecy="confidential")
+    api("leader").post(f"/api/v1/incoming/{passed_on['id']}/assignments",
+                       json={"unit_id": world.units["VX"].id, "role": "main"})
+    r = api("head_vx").post(f"/api/v1/incoming/{passed_on['id']}/assignments",
+                            json={"user_id": world.users["specialist_vx"].id, "role": "main"})
+    assert r.status_code == 201, r.json
     confidential = signed_draft(subject="Công văn đi mật", secrecy="confidential",
                                 doc_type="CV")
     api("clerk").post(f"/api/v1/drafts/{confidential['id']}/issue", json={"pin": ORG_PIN})
     drain()
     for username, user in world.users.items():
-        with db.transaction(readonly=True) as s:
-            actor = s.get(User, user.id)
-            expected = {f"in:{i}" for i in s.scalars(select(IncomingDocument.id).where(
-                inbound.visible_clause(actor), IncomingDocument.status != "pending"))}
-            expected |= {f"out:{i}" for i in s.scalars(select(OutgoingDocument.id).where(
-                outbound.visible_clause(actor), OutgoingDocument.status == "issued"))}
-        r = api(username).get("/api/v1/search", query_string={"per_page": 100, "kind": ""})
-        got = {f"{'in' if hit['kind'] == 'incoming' else 'out'}:{hit['id']}"
-               for hit in r.json["hits"]}
+        expected = _visible_keys(db, user)
+        got, total = _searched_keys(api, username)
         assert got == expected, username
-        assert r.json["total"] == len(expected), username
+        assert total == len(expected), username
+    assert f"in:{unit_secret['id']}" in _visible_keys(db, world.users["deputy"])
+    assert f"in:{unit_secret['id']}" not in _visible_keys(db, world.users["specialist"])
+    # Access narrowed and not yet indexed: the search still shows nothing the database
+    # denies, and counts exactly what it shows.
+    api("leader").post(f"/api/v1/incoming/{passed_on['id']}/assignments",
+                       json={"user_id": world.users["head"].id, "role": "main"})
+    for username, user in world.users.items():
+        got, total = _searched_keys(api, username)
+        assert got <= _visible_keys(db, user), username
+        assert total == len(got), username

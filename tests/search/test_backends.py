@@ -211,6 +211,23 @@ def test_acl_hidden_documents_are_never_seen_nor_counted(backend):
     assert all(not nothing.facets.get(name) for name in FACETS)
 
 
+def test_excluded_keys_are_never_seen_nor_counted(backend):
+    """What the database denies while the index catches up (search.pending)."""
+    backend.write([make_doc(f"in:{n}", f"Kế hoạch số {n}", sender=sender, doc_type=kind)
+                   for n, sender, kind in ((1, "Sở Nội vụ", "KH"), (2, "Bộ Công an", "CV"),
+                                           (3, "Sở Nội vụ", "KH"))], [])
+    for sort in ("relevance", "date"):
+        result = backend.search(request("ke hoach", exclude_keys=("in:2", "out:9"), sort=sort,
+                                        limit=1))
+        assert result.total == 2 and keys(result) == ["in:3"]
+        assert result.facets["sender"] == [("Sở Nội vụ", 2)]
+        assert result.facets["doc_type"] == [("KH", 2)]
+    second = backend.search(request("", exclude_keys=("in:2",), offset=1, limit=1))
+    assert second.total == 2 and keys(second) == ["in:1"]
+    assert backend.search(request("ke hoach", exclude_keys=("in:1", "in:2", "in:3"))
+                          ).total == 0
+
+
 def test_organisations_are_isolated(backend):
     backend.write([make_doc("in:1", "Quyết định số một", org_id=1),
                    make_doc("in:2", "Quyết định số hai", org_id=2, principals=["org:1"])], [])

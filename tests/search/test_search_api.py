@@ -1,7 +1,7 @@
 """Search through the API: what is registered or issued is found, in Vietnamese, and only
 by those who may open it."""
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from docmgr.core import outbox
 from docmgr.search.models import FileText
@@ -106,14 +106,77 @@ def test_confidential_documents_are_never_counted_for_others(api, pdf_bytes, dra
     assert found(api, "leader", q="bi mat")["total"] == 1
     assert found(api, "clerk", q="bi mat")["total"] == 1  # the clerk who registered it
     assert found(api, "clerk2", q="bi mat")["total"] == 0
-    # Assigned to the specialist's unit: the whole unit may open it from now on.
+    # Assigned to the specialist's unit: its head may open it, its other members may not.
     r = api("leader").post(f"/api/v1/incoming/{secret['id']}/assignments",
                            json={"unit_id": world.units["KT"].id, "role": "main"})
     assert r.status_code in (200, 201), r.json
     drain()
-    assert ids(found(api, "specialist", q="bi mat")) == [secret["id"]]
+    assert ids(found(api, "head", q="bi mat")) == [secret["id"]]
+    assert found(api, "specialist", q="bi mat")["total"] == 0
+    assert found(api, "specialist", q="ke hoach")["total"] == 1
     assert found(api, "specialist_vx", q="bi mat")["total"] == 0
+    assert found(api, "head_vx", q="bi mat")["total"] == 0
+    # The head passes it on to the specialist, who is then named on it.
+    r = api("head").post(f"/api/v1/incoming/{secret['id']}/assignments",
+                         json={"user_id": world.users["specialist"].id, "role": "main"})
+    assert r.status_code == 201, r.json
+    drain()
+    assert ids(found(api, "specialist", q="bi mat")) == [secret["id"]]
     assert found(api, "other_leader", q="ke hoach")["total"] == 0  # another organisation
+
+
+def _facet_counts(answer) -> dict:
+    return {name: {entry["value"]: entry["count"] for entry in entries}
+            for name, entries in answer["facets"].items()}
+
+
+def test_revoked_access_leaves_totals_and_facets_before_the_indexer_runs(api, pdf_bytes,
+                                                                          drain, world, db):
+    register(api, pdf_bytes, notation="1/KH-X", doc_type="KH",
+             subject="Kế hoạch kiểm tra công vụ")
+    secret = register(api, pdf_bytes, notation="2/CV-M", doc_type="CV", secrecy="secret",
+                      sender="Công an tỉnh Quảng Ngãi", subject="Kế hoạch bảo vệ mục tiêu")
+    url = f"/api/v1/incoming/{secret['id']}/assignments"
+    r = api("leader").post(url, json={"user_id": world.users["specialist"].id, "role": "main"})
+    assert r.status_code == 201, r.json
+    drain()
+    before = found(api, "specialist", q="ke hoach")
+    assert before["total"] == 2 and secret["id"] in ids(before)
+    assert _facet_counts(before)["doc_type"] == {"KH": 1, "CV": 1}
+    # The leader hands the main handling to another specialist: the first one loses it.
+    r = api("leader").post(url, json={"user_id": world.users["specialist_vx"].id,
+                                      "role": "main"})
+    assert r.status_code == 201, r.json
+    with db.transaction(readonly=True) as s:  # the indexer has not run
+        assert f"in:{secret['id']}" in s.scalars(select(outbox.OutboxItem.key)).all()
+    after = found(api, "specialist", q="ke hoach")
+    assert after["total"] == 1 and ids(after) == [after["hits"][0]["id"]] != [secret["id"]]
+    facets = _facet_counts(after)
+    assert facets["doc_type"] == {"KH": 1} and facets["kind"] == {"incoming": 1}
+    assert "Công an tỉnh Quảng Ngãi" not in facets["sender"]
+    assert found(api, "specialist", q="bao ve muc tieu")["total"] == 0
+    # Who keeps access is still counted meanwhile; the newly named one once it is indexed.
+    assert found(api, "leader", q="bao ve muc tieu")["total"] == 1
+    assert found(api, "clerk", q="bao ve muc tieu")["total"] == 1
+    drain()
+    assert found(api, "specialist", q="ke hoach")["total"] == 1
+    assert ids(found(api, "specialist_vx", q="bao ve muc tieu")) == [secret["id"]]
+
+
+def test_an_index_row_that_keeps_failing_still_hides_the_document(api, pdf_bytes, drain,
+                                                                    world, db):
+    secret = register(api, pdf_bytes, notation="3/CV-M", secrecy="confidential",
+                      subject="Phương án bảo vệ bí mật")
+    url = f"/api/v1/incoming/{secret['id']}/assignments"
+    api("leader").post(url, json={"user_id": world.users["specialist"].id, "role": "main"})
+    drain()
+    assert found(api, "specialist", q="phuong an")["total"] == 1
+    api("leader").post(url, json={"user_id": world.users["specialist_vx"].id, "role": "main"})
+    with db.transaction() as s:  # the indexer gave up on the change (five failed tries)
+        s.execute(update(outbox.OutboxItem).values(attempts=5, last_error="hỏng"))
+    drain()
+    assert found(api, "specialist", q="phuong an")["total"] == 0
+    assert found(api, "leader", q="phuong an")["total"] == 1
 
 
 def test_filters_facets_sort_and_pages(api, pdf_bytes, drain):
