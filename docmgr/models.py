@@ -5,6 +5,7 @@ from docmgr.core.auth import ApiToken, Organization, Unit, User  # noqa: F401
 from docmgr.core.documents import StoredFile  # noqa: F401
 from docmgr.core.numbering import Counter  # noqa: F401
 from docmgr.core.outbox import OutboxItem  # noqa: F401
+from docmgr.core.throttle import LoginThrottle  # noqa: F401
 from docmgr.db import Base
 from docmgr.inbound.models import (  # noqa: F401
     Assignment,

@@ -7,6 +7,7 @@ from functools import cache
 
 from flask import Blueprint, Flask, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from docmgr.core import catalogue, clock, limits, transaction
 from docmgr.core.api import api, http_error_json, is_api_request
@@ -39,6 +40,11 @@ API_SLICES = (inbound_api, outbound_api, signing_api, search_api, records_api, r
 
 def install(app: Flask) -> None:
     limits.install(app)  # bounded <int:...> ids, JSON body size; before any rule is added
+    proxies = app.extensions["docmgr"].settings.trusted_proxies
+    if proxies:
+        # The client's address (login throttling, audit) from X-Forwarded-For, believed
+        # only from the proxies in front; without them anyone could pick an address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.register_blueprint(api_blueprint())
     for blueprint in PAGES:
         app.register_blueprint(blueprint)
