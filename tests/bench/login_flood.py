@@ -212,24 +212,31 @@ class Clerk:
                   "subject": "Về việc kiểm tra tải đăng nhập"}
         body, content_type = multipart(fields, "file", f"{self.number}.pdf", pdf)
         started = time.perf_counter()
-        status, answer, _ = request(self.port, "POST", "/api/v1/incoming", body, {
-            "Authorization": f"Bearer {self.token}", "Content-Type": content_type})
+        try:
+            status, answer, _ = request(self.port, "POST", "/api/v1/incoming", body, {
+                "Authorization": f"Bearer {self.token}", "Content-Type": content_type})
+        except (OSError, http.client.HTTPException) as exc:
+            status, answer = 0, f"{type(exc).__name__}: {exc}".encode()
         elapsed = time.perf_counter() - started
         if status != 201:
-            log(f"  registration answered {status}: {answer[:200]!r}")
+            log(f"  registration answered {status}: "
+                f"{answer[:200].decode('utf-8', 'replace')}")
         return elapsed, status
 
-    def measure(self, count: int) -> list[float]:
-        return [self.register()[0] for _ in range(count)]
+    def measure(self, count: int) -> list[tuple[float, int]]:
+        return [self.register() for _ in range(count)]
 
 
-def figures(times: list[float]) -> str:
-    ms = [t * 1000 for t in times]
+def figures(measured: list[tuple[float, int]]) -> str:
+    ms = [seconds * 1000 for seconds, _ in measured]
+    refused = Counter(status for _, status in measured if status != 201)
     return (f"p50 {statistics.median(ms):7.0f} ms   p95 {percentile(ms, 95):7.0f} ms   "
-            f"max {max(ms):7.0f} ms   (n={len(ms)})")
+            f"max {max(ms):7.0f} ms   (n={len(ms)}"
+            + "".join(f", {count} × {status or 'no answer'}"
+                      for status, count in sorted(refused.items())) + ")")
 
 
-def main(argv=None) -> int:
+def main(argv=None, collect: list | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--flooders", type=int, default=80)
     parser.add_argument("--registrations", type=int, default=40, help="per scenario")
@@ -270,10 +277,12 @@ def main(argv=None) -> int:
             rows.append((f"{name} ({args.flooders} threads)", times, flood.summary()))
         log("")
         log("RESULTS — registration POST /api/v1/incoming while strangers flood the login")
-        for name, times, flood_line in rows:
-            log(f"  {name:<44} {figures(times)}")
+        for name, measured, flood_line in rows:
+            log(f"  {name:<44} {figures(measured)}")
             if flood_line:
                 log(f"  {'':<44} flood: {flood_line}")
+        if collect is not None:
+            collect.extend(rows)
         return 0
     finally:
         if server is not None:
