@@ -127,9 +127,11 @@ def authenticate(session, reader, username: str, password: str, *, address: str,
     PostgreSQL no transaction idles through it. Around it:
 
     1. a short read in a session of its own (``reader``): an attempt its throttle keys do
-       not allow yet is refused (429) before any hashing, then the account's hash is read;
-    2. the hash — against a dummy hash for an unknown or inactive username, so that time
-       and answer do not tell which accounts exist;
+       not allow yet is refused (429) before any hashing;
+    2. the process's turn to hash (a few at once: ``throttle.checking_turn``), the same
+       check again (failures recorded while queued), the account's hash read, and the
+       hash computed — against a dummy hash for an unknown or inactive username, so that
+       time and answer do not tell which accounts exist;
     3. a short write in the request's transaction (``session``): the keys locked and
        checked again, the outcome counted, a failure audited ("auth.login_failed" with the
        username tried and the address) and refused with ``LoginRefused``, which keeps
@@ -144,10 +146,14 @@ def authenticate(session, reader, username: str, password: str, *, address: str,
         session.rollback()
     with reader() as read:
         throttle.refuse_if_waiting(read, attempt, clock.now())
-        account = read.execute(select(User.id, User.org_id, User.password_hash, User.active)
-                               .where(User.username == name)).first()
-    known = account is not None and account.active
-    matches = check_password_hash(account.password_hash if known else _DUMMY_HASH, password)
+    with throttle.checking_turn(policy):
+        with reader() as read:
+            throttle.refuse_if_waiting(read, attempt, clock.now())  # failures while queued
+            account = read.execute(select(User.id, User.org_id, User.password_hash,
+                                          User.active).where(User.username == name)).first()
+        known = account is not None and account.active
+        matches = check_password_hash(account.password_hash if known else _DUMMY_HASH,
+                                      password)
 
     now = clock.now()
     rows = throttle.locked_rows(session, attempt, now)

@@ -30,7 +30,10 @@ class DomainError(Exception):
                                  **self.extra), (self.message,)
 
     def headers(self) -> dict[str, str]:
-        """HTTP headers the answer to this refusal carries (pages and API alike)."""
+        """HTTP headers the answer to this refusal carries (pages and API alike): a refusal
+        that says when to come back (``retry_after`` seconds) says it as Retry-After too."""
+        if "retry_after" in self.extra:
+            return {"Retry-After": str(self.extra["retry_after"])}
         return {}
 
     def to_dict(self) -> dict:
@@ -85,6 +88,3 @@ class TooManyAttempts(DomainError):
 
     def __init__(self, message: str, *, retry_after: int, **extra):
         super().__init__(message, retry_after=retry_after, **extra)
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.extra["retry_after"])}

@@ -25,24 +25,30 @@ Why in the database and not in memory: several processes serve the same office (
 workers), and a restart must not hand out fresh attempts. Unknown usernames are counted
 like real ones, so throttling tells nothing about which accounts exist.
 
-How it is used (core/auth.py ``authenticate``): ``refuse_if_waiting`` in a short read
-before the hash; after it, in the request's write transaction, ``locked_rows`` (which
-re-checks: attempts that passed the read together are not all answered), then
-``record_failure`` or ``record_success``.
+How it is used (core/auth.py ``authenticate``): ``refuse_if_waiting`` in a short read;
+then, holding one of the process's few ``checking_turn``s, ``refuse_if_waiting`` again and
+the hash; after it, in the request's write transaction, ``locked_rows`` (which re-checks:
+attempts that passed the read together are not all answered), then ``record_failure`` or
+``record_success``.
 """
 import math
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import Integer, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from docmgr.core.errors import TooManyAttempts
+from docmgr.core.errors import ServiceBusy, TooManyAttempts
 from docmgr.db import Base, UTCDateTime, insert_ignoring_conflict
 
 FORGET_AFTER = timedelta(days=1)  # a key's failures are forgotten after a quiet day
 TRUSTED_FOR = timedelta(days=90)  # an address the owner logged in from, for the account key
 FIRST_DELAY_SECONDS = 1
+SLOT_WAIT_SECONDS = 10  # a login waits this long for its turn to be checked, then 503
+BUSY_RETRY_AFTER = 5
 USERNAME_CHARS = 80  # users.username: a longer name cannot exist; it is counted truncated
 ADDRESS_CHARS = 64  # an IPv6 address is at most 45
 
@@ -64,6 +70,7 @@ class Policy:
     account_free: int = 20
     max_delay: timedelta = timedelta(minutes=15)
     account_max_delay: timedelta = timedelta(minutes=1)
+    concurrent_checks: int = 1
 
     @classmethod
     def from_settings(cls, settings) -> "Policy":
@@ -71,7 +78,8 @@ class Policy:
                    address_free=settings.login_address_max_failures,
                    account_free=settings.login_address_max_failures,
                    max_delay=timedelta(minutes=settings.login_max_delay_minutes),
-                   account_max_delay=timedelta(seconds=settings.login_account_max_delay_seconds))
+                   account_max_delay=timedelta(seconds=settings.login_account_max_delay_seconds),
+                   concurrent_checks=settings.login_concurrent_checks)
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,28 @@ def refuse_if_waiting(session, attempt: Attempt, now: datetime) -> None:
     """Refuse (429) an attempt that one of its keys does not allow yet. A plain read."""
     rows = session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(attempt.keys())))
     _refuse_if_waiting({row.key: row for row in rows}, attempt, now)
+
+
+@contextmanager
+def checking_turn(policy: Policy):
+    """Hold one of this process's ``concurrent_checks`` turns to compute a password hash,
+    waiting up to SLOT_WAIT_SECONDS (then 503, Retry-After). Without it a crowd of
+    strangers from many addresses — none of them throttled yet — would run a hash per
+    serving thread at once and starve every other request of CPU. Check the throttle again
+    once the turn has come: failures recorded meanwhile refuse most of such a crowd."""
+    turns = _turns(max(1, policy.concurrent_checks))
+    if not turns.acquire(timeout=SLOT_WAIT_SECONDS):
+        raise ServiceBusy("Hệ thống đang bận kiểm tra nhiều lượt đăng nhập cùng lúc. Vui lòng "
+                          f"thử lại sau {BUSY_RETRY_AFTER} giây.", retry_after=BUSY_RETRY_AFTER)
+    try:
+        yield
+    finally:
+        turns.release()
+
+
+@cache
+def _turns(count: int) -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(count)
 
 
 def locked_rows(session, attempt: Attempt, now: datetime) -> dict[str, LoginThrottle]:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from docmgr.core import auth, clock
+from docmgr.core import auth, clock, throttle
 from docmgr.core.audit import SYSTEM_CHAIN, AuditEvent
 from docmgr.core.auth import ApiToken, User
 from docmgr.core.throttle import LoginThrottle
@@ -174,6 +174,42 @@ def test_attempts_checked_together_are_not_all_answered(app, db, world, frozen, 
     with db.transaction(readonly=True) as s:
         assert s.scalar(select(ApiToken.id)) is None
         assert s.get(LoginThrottle, "a:" + STRANGER).failures == 1
+
+
+# --- a few hashes at a time per process ----------------------------------------------------
+
+def test_a_login_that_finds_no_turn_to_be_checked_is_answered_503(app, world, hashes,
+                                                                  monkeypatch):
+    monkeypatch.setattr(throttle, "SLOT_WAIT_SECONDS", 0)
+    turns = throttle._turns(1)  # LOGIN_CONCURRENT_CHECKS: one hash at a time
+    assert turns.acquire(timeout=5)  # a crowd's hash is being computed
+    try:
+        r = token(app, "clerk", PASSWORD)
+    finally:
+        turns.release()
+    assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+    assert r.json["error"]["code"] == "busy" and hashes == []
+    assert token(app, "clerk", PASSWORD).status_code == 200
+
+
+def test_failures_recorded_while_waiting_for_a_turn_refuse_without_hashing(
+        app, db, world, frozen, hashes, monkeypatch):
+    token(app, "khong-co", WRONG, STRANGER)  # the address's row exists
+
+    class Crowd:
+        """The turn comes after others from the same address have failed."""
+        def acquire(self, timeout):
+            with db.transaction() as s:
+                s.get(LoginThrottle, "a:" + STRANGER).blocked_until = \
+                    frozen.now + timedelta(seconds=8)
+            return True
+
+        def release(self):
+            pass
+    monkeypatch.setattr(throttle, "_turns", lambda count: Crowd())
+    r = token(app, "leader", PASSWORD, STRANGER)
+    assert r.status_code == 429 and r.headers["Retry-After"] == "8"
+    assert hashes == [WRONG]  # the first attempt's only
 
 
 # --- a stranger cannot keep the owner out -----------------------------------------------
