@@ -1,8 +1,8 @@
 """Login flood: do strangers posting wrong passwords slow down the office's registrations?
 
-    .venv/bin/python -m tests.bench.login_flood [--flooders 80] [--registrations 40]
-        [--server flask|gunicorn] [--workers 4] [--threads 2] [--database-url URL]
-        [--app-path DIR] [--smoke]
+    .venv/bin/python -m tests.bench.login_flood [--flooders 80] [--registrations 60]
+        [--logins 5] [--server flask|gunicorn] [--workers 4] [--threads 2]
+        [--database-url URL] [--app-path DIR] [--smoke]
 
 Reproduces the outside probe of issue 11 against a real server on 127.0.0.1: ``--flooders``
 threads post wrong passwords for random usernames as fast as they are answered (half to
@@ -18,14 +18,16 @@ flood). The clerk's registration latency (p50/p95/max) is printed for:
    ``DOCMGR_TRUSTED_PROXIES=1``). Code without that setting ignores the header, and this
    scenario is then the same as 2.
 
-together with what the flood got back (401/429/... per second). The server is ``flask run``
-(threaded: as ``make run``) on SQLite by default — the database whose single write lock
-the probe found held during the password hash — or ``gunicorn`` with ``--server``.
+together with what the flood got back (401/429/... per second), and then how long the
+clerk's own login takes meanwhile (from an address of their own, through the same
+``X-Forwarded-For``). The server is ``flask run`` (threaded: as ``make run``) on SQLite by
+default — the database whose single write lock the probe found held during the password
+hash — or ``gunicorn`` with ``--server``.
 ``--app-path`` serves another checkout (e.g. ``/work/main``: the "before" figures) with the
 same client; the demo office (``flask docmgr demo``) is the data. ``--database-url`` takes a
 PostgreSQL database whose name contains "bench" (dropped and recreated).
 
-``--smoke``: 6 flooders, 3 registrations per scenario.
+``--smoke``: 6 flooders, 3 registrations and 1 login per scenario.
 """
 from __future__ import annotations
 
@@ -55,6 +57,7 @@ from tests.bench.load import free_port, log, multipart, percentile, recreate_dat
 
 ROOT = Path(__file__).resolve().parents[2]
 CLERK = "vanthu"  # the demo office's văn thư
+CLERK_ADDRESS = "192.0.2.10"  # X-Forwarded-For of the clerk's own logins
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -226,6 +229,21 @@ class Clerk:
     def measure(self, count: int) -> list[tuple[float, int]]:
         return [self.register() for _ in range(count)]
 
+    def logins(self, count: int) -> list[tuple[float, int]]:
+        """The clerk logging in again, from an address of their own (the flood's is not
+        theirs): how long a real person waits for a token meanwhile."""
+        measured = []
+        for _ in range(count):
+            started = time.perf_counter()
+            try:
+                status = request(self.port, "POST", "/api/v1/auth/token", json.dumps(
+                    {"username": CLERK, "password": DEMO_PASSWORD}).encode(),
+                    {"Content-Type": "application/json", "X-Forwarded-For": CLERK_ADDRESS})[0]
+            except (OSError, http.client.HTTPException):
+                status = 0
+            measured.append((time.perf_counter() - started, status))
+        return measured
+
 
 def figures(measured: list[tuple[float, int]]) -> str:
     ms = [seconds * 1000 for seconds, _ in measured]
@@ -239,7 +257,8 @@ def figures(measured: list[tuple[float, int]]) -> str:
 def main(argv=None, collect: list | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--flooders", type=int, default=80)
-    parser.add_argument("--registrations", type=int, default=40, help="per scenario")
+    parser.add_argument("--registrations", type=int, default=60, help="per scenario")
+    parser.add_argument("--logins", type=int, default=5, help="the clerk's, per scenario")
     parser.add_argument("--server", choices=("flask", "gunicorn"), default="flask")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
@@ -249,7 +268,7 @@ def main(argv=None, collect: list | None = None) -> int:
                         help="the checkout to serve (default: this one)")
     parser.add_argument("--warm-up", type=float, default=2.0,
                         help="seconds of flood before the first measured registration")
-    args = data.parse(parser, argv, flooders=6, registrations=3, warm_up=0.5)
+    args = data.parse(parser, argv, flooders=6, registrations=3, logins=1, warm_up=0.5)
     app_path = Path(args.app_path).resolve()
     temp = Path(tempfile.mkdtemp(prefix="docmgr-bench-login-flood-"))
     url = args.database_url or f"sqlite:///{temp / 'docmgr.sqlite3'}"
@@ -269,11 +288,13 @@ def main(argv=None, collect: list | None = None) -> int:
         clerk = Clerk(port)
         clerk.measure(2)  # warm-up: first-request imports and caches
         rows = [("no flood", clerk.measure(args.registrations), "")]
+        logins = [("no flood", clerk.logins(args.logins))]
         for name, rotate in (("flood from one address", False),
                              ("flood from rotating addresses", True)):
             with Flood(port, args.flooders, rotate) as flood:
                 time.sleep(args.warm_up)
                 times = clerk.measure(args.registrations)
+                logins.append((name, clerk.logins(args.logins)))
             rows.append((f"{name} ({args.flooders} threads)", times, flood.summary()))
         log("")
         log("RESULTS — registration POST /api/v1/incoming while strangers flood the login")
@@ -281,6 +302,9 @@ def main(argv=None, collect: list | None = None) -> int:
             log(f"  {name:<44} {figures(measured)}")
             if flood_line:
                 log(f"  {'':<44} flood: {flood_line}")
+        log("the clerk's own login POST /api/v1/auth/token meanwhile (after the registrations)")
+        for name, measured in logins:
+            log(f"  {name:<44} {figures(measured)}")
         if collect is not None:
             collect.extend(rows)
         return 0
