@@ -128,10 +128,11 @@ def authenticate(session, reader, username: str, password: str, *, address: str,
 
     1. a short read in a session of its own (``reader``): an attempt its throttle keys do
        not allow yet is refused (429) before any hashing;
-    2. the process's turn to hash (a few at once: ``throttle.checking_turn``), the same
-       check again (failures recorded while queued), the account's hash read, and the
-       hash computed — against a dummy hash for an unknown or inactive username, so that
-       time and answer do not tell which accounts exist;
+    2. the process's turn to hash (a few at once, and a lane of their own for addresses
+       the account has logged in from: ``throttle.checking_turn``), the same check again
+       (failures recorded while queued), the account's hash read, and the hash computed —
+       against a dummy hash for an unknown or inactive username, so that time and answer
+       do not tell which accounts exist;
     3. a short write in the request's transaction (``session``): the keys locked and
        checked again, the outcome counted, a failure audited ("auth.login_failed" with the
        username tried and the address) and refused with ``LoginRefused``, which keeps
@@ -145,8 +146,8 @@ def authenticate(session, reader, username: str, password: str, *, address: str,
     if session.in_transaction():
         session.rollback()
     with reader() as read:
-        throttle.refuse_if_waiting(read, attempt, clock.now())
-    with throttle.checking_turn(policy):
+        trusted = throttle.refuse_if_waiting(read, attempt, clock.now())
+    with throttle.checking_turn(policy, trusted=trusted):
         with reader() as read:
             throttle.refuse_if_waiting(read, attempt, clock.now())  # failures while queued
             account = read.execute(select(User.id, User.org_id, User.password_hash,

@@ -112,20 +112,25 @@ class Attempt:
         return policy.address_free, policy.max_delay
 
 
-def refuse_if_waiting(session, attempt: Attempt, now: datetime) -> None:
-    """Refuse (429) an attempt that one of its keys does not allow yet. A plain read."""
+def refuse_if_waiting(session, attempt: Attempt, now: datetime) -> bool:
+    """Refuse (429) an attempt that one of its keys does not allow yet. A plain read.
+    Answers whether the account has logged in from this address before (a trusted pair)."""
     rows = session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(attempt.keys())))
-    _refuse_if_waiting({row.key: row for row in rows}, attempt, now)
+    return _refuse_if_waiting({row.key: row for row in rows}, attempt, now)
 
 
 @contextmanager
-def checking_turn(policy: Policy):
+def checking_turn(policy: Policy, *, trusted: bool):
     """Hold one of this process's ``concurrent_checks`` turns to compute a password hash,
     waiting up to SLOT_WAIT_SECONDS (then 503, Retry-After). Without it a crowd of
     strangers from many addresses — none of them throttled yet — would run a hash per
     serving thread at once and starve every other request of CPU. Check the throttle again
-    once the turn has come: failures recorded meanwhile refuse most of such a crowd."""
-    turns = _turns(max(1, policy.concurrent_checks))
+    once the turn has come: failures recorded meanwhile refuse most of such a crowd.
+
+    Such a crowd still fills the queue; people at an address their account has logged in
+    from (``trusted``) have turns of their own, so the office's staff at their desks log
+    in without waiting behind it."""
+    turns = _turns(max(1, policy.concurrent_checks), trusted)
     if not turns.acquire(timeout=SLOT_WAIT_SECONDS):
         raise ServiceBusy("Hệ thống đang bận kiểm tra nhiều lượt đăng nhập cùng lúc. Vui lòng "
                           f"thử lại sau {BUSY_RETRY_AFTER} giây.", retry_after=BUSY_RETRY_AFTER)
@@ -136,7 +141,7 @@ def checking_turn(policy: Policy):
 
 
 @cache
-def _turns(count: int) -> threading.BoundedSemaphore:
+def _turns(count: int, trusted: bool) -> threading.BoundedSemaphore:
     return threading.BoundedSemaphore(count)
 
 
@@ -184,7 +189,7 @@ def record_success(rows: dict[str, LoginThrottle], attempt: Attempt, now: dateti
     pair.forget_at = pair.trusted_until
 
 
-def _refuse_if_waiting(rows: dict[str, LoginThrottle], attempt: Attempt, now: datetime) -> None:
+def _refuse_if_waiting(rows: dict[str, LoginThrottle], attempt: Attempt, now: datetime) -> bool:
     pair = rows.get(attempt.pair_key)
     trusted = pair is not None and pair.trusted_until is not None and pair.trusted_until > now
     waits = [row.blocked_until - now for key, row in rows.items()
@@ -194,6 +199,7 @@ def _refuse_if_waiting(rows: dict[str, LoginThrottle], attempt: Attempt, now: da
         seconds = math.ceil(max(waits).total_seconds())
         raise TooManyAttempts(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau "
                               f"{_duration(seconds)}.", retry_after=seconds)
+    return trusted
 
 
 def _duration(seconds: int) -> str:

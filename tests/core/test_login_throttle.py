@@ -181,7 +181,7 @@ def test_attempts_checked_together_are_not_all_answered(app, db, world, frozen, 
 def test_a_login_that_finds_no_turn_to_be_checked_is_answered_503(app, world, hashes,
                                                                   monkeypatch):
     monkeypatch.setattr(throttle, "SLOT_WAIT_SECONDS", 0)
-    turns = throttle._turns(1)  # LOGIN_CONCURRENT_CHECKS: one hash at a time
+    turns = throttle._turns(1, False)  # LOGIN_CONCURRENT_CHECKS: one hash at a time
     assert turns.acquire(timeout=5)  # a crowd's hash is being computed
     try:
         r = token(app, "clerk", PASSWORD)
@@ -190,6 +190,22 @@ def test_a_login_that_finds_no_turn_to_be_checked_is_answered_503(app, world, ha
     assert r.status_code == 503 and r.headers["Retry-After"] == "5"
     assert r.json["error"]["code"] == "busy" and hashes == []
     assert token(app, "clerk", PASSWORD).status_code == 200
+
+
+def test_at_an_address_it_logged_in_from_an_account_does_not_queue_behind_strangers(
+        app, world, monkeypatch):
+    assert token(app, "clerk", PASSWORD, OFFICE).status_code == 200
+    monkeypatch.setattr(throttle, "SLOT_WAIT_SECONDS", 0)
+    crowd = throttle._turns(1, False)
+    assert crowd.acquire(timeout=5)
+    try:
+        at_the_desk = token(app, "clerk", PASSWORD, OFFICE)
+        elsewhere = token(app, "clerk", PASSWORD, "198.51.100.20")
+        stranger_at_the_desk = token(app, "leader", WRONG, OFFICE)
+    finally:
+        crowd.release()
+    assert at_the_desk.status_code == 200
+    assert elsewhere.status_code == 503 and stranger_at_the_desk.status_code == 503
 
 
 def test_failures_recorded_while_waiting_for_a_turn_refuse_without_hashing(
@@ -206,7 +222,7 @@ def test_failures_recorded_while_waiting_for_a_turn_refuse_without_hashing(
 
         def release(self):
             pass
-    monkeypatch.setattr(throttle, "_turns", lambda count: Crowd())
+    monkeypatch.setattr(throttle, "_turns", lambda count, trusted: Crowd())
     r = token(app, "leader", PASSWORD, STRANGER)
     assert r.status_code == 429 and r.headers["Retry-After"] == "8"
     assert hashes == [WRONG]  # the first attempt's only
