@@ -1,7 +1,7 @@
 """Login flood: do strangers posting wrong passwords slow down the office's registrations?
 
-    .venv/bin/python -m tests.bench.login_flood [--flooders 80] [--registrations 60]
-        [--logins 5] [--server flask|gunicorn] [--workers 4] [--threads 2]
+    .venv/bin/python -m tests.bench.login_flood [--flooders 80] [--registrations 30]
+        [--seconds 20] [--logins 5] [--server flask|gunicorn] [--workers 4] [--threads 2]
         [--database-url URL] [--app-path DIR] [--smoke]
 
 Reproduces the outside probe of issue 11 against a real server on 127.0.0.1: ``--flooders``
@@ -9,7 +9,8 @@ threads post wrong passwords for random usernames as fast as they are answered (
 ``POST /api/v1/auth/token``, half to the ``/login`` form with its CSRF token; a new
 connection per request), while one clerk registers incoming documents one after the other
 (``POST /api/v1/incoming``, a distinct 2-page PDF each, with a token obtained before the
-flood). The clerk's registration latency (p50/p95/max) is printed for:
+flood; at least ``--registrations`` of them, for at least ``--seconds``). The clerk's
+registration latency (p50/p95/max) is printed for:
 
 1. no flood (the reference);
 2. a flood from one address (the probe: every flooder on 127.0.0.1);
@@ -226,8 +227,13 @@ class Clerk:
                 f"{answer[:200].decode('utf-8', 'replace')}")
         return elapsed, status
 
-    def measure(self, count: int) -> list[tuple[float, int]]:
-        return [self.register() for _ in range(count)]
+    def measure(self, count: int, seconds: float = 0) -> list[tuple[float, int]]:
+        """At least ``count`` registrations, and for at least ``seconds``: a flood's effect
+        comes in waves (each delay that ends lets a crowd in)."""
+        measured, started = [], time.perf_counter()
+        while len(measured) < count or time.perf_counter() - started < seconds:
+            measured.append(self.register())
+        return measured
 
     def logins(self, count: int) -> list[tuple[float, int]]:
         """The clerk logging in again, from an address of their own (the flood's is not
@@ -257,7 +263,10 @@ def figures(measured: list[tuple[float, int]]) -> str:
 def main(argv=None, collect: list | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--flooders", type=int, default=80)
-    parser.add_argument("--registrations", type=int, default=60, help="per scenario")
+    parser.add_argument("--registrations", type=int, default=30,
+                        help="at least this many per scenario ...")
+    parser.add_argument("--seconds", type=float, default=20,
+                        help="... and during at least this long under each flood")
     parser.add_argument("--logins", type=int, default=5, help="the clerk's, per scenario")
     parser.add_argument("--server", choices=("flask", "gunicorn"), default="flask")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
@@ -268,7 +277,8 @@ def main(argv=None, collect: list | None = None) -> int:
                         help="the checkout to serve (default: this one)")
     parser.add_argument("--warm-up", type=float, default=2.0,
                         help="seconds of flood before the first measured registration")
-    args = data.parse(parser, argv, flooders=6, registrations=3, logins=1, warm_up=0.5)
+    args = data.parse(parser, argv, flooders=6, registrations=3, seconds=0, logins=1,
+                      warm_up=0.5)
     app_path = Path(args.app_path).resolve()
     temp = Path(tempfile.mkdtemp(prefix="docmgr-bench-login-flood-"))
     url = args.database_url or f"sqlite:///{temp / 'docmgr.sqlite3'}"
@@ -293,7 +303,7 @@ def main(argv=None, collect: list | None = None) -> int:
                              ("flood from rotating addresses", True)):
             with Flood(port, args.flooders, rotate) as flood:
                 time.sleep(args.warm_up)
-                times = clerk.measure(args.registrations)
+                times = clerk.measure(args.registrations, args.seconds)
                 logins.append((name, clerk.logins(args.logins)))
             rows.append((f"{name} ({args.flooders} threads)", times, flood.summary()))
         log("")
