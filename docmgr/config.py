@@ -56,8 +56,8 @@ class Settings:
     login_address_max_failures: int = 20
     login_max_delay_minutes: int = 15
     login_account_max_delay_seconds: int = 60
-    # Password hashes (scrypt, ~0.1 s of CPU each) computed at once by one process; more
-    # wait their turn (then 503): a crowd of logins cannot take every core from the office.
+    # Password hashes (scrypt, ~0.1 s of CPU each) computed at once by one process; a few
+    # more wait in line, any more get 503: a crowd of logins cannot take every core.
     login_concurrent_checks: int = 1
     # Reverse proxies in front of the application whose X-Forwarded-For/-Proto are believed
     # (nginx: 1). 0: the client address is the connection's, as without a proxy.

@@ -47,8 +47,9 @@ from docmgr.db import Base, UTCDateTime, insert_ignoring_conflict
 FORGET_AFTER = timedelta(days=1)  # a key's failures are forgotten after a quiet day
 TRUSTED_FOR = timedelta(days=90)  # an address the owner logged in from, for the account key
 FIRST_DELAY_SECONDS = 1
+QUEUE_PER_TURN = 4  # attempts that may wait in line for each turn to hash; more: 503
 SLOT_WAIT_SECONDS = 10  # a login waits this long for its turn to be checked, then 503
-BUSY_RETRY_AFTER = 5
+BUSY_RETRY_AFTER = 2
 USERNAME_CHARS = 80  # users.username: a longer name cannot exist; it is counted truncated
 ADDRESS_CHARS = 64  # an IPv6 address is at most 45
 
@@ -121,28 +122,48 @@ def refuse_if_waiting(session, attempt: Attempt, now: datetime) -> bool:
 
 @contextmanager
 def checking_turn(policy: Policy, *, trusted: bool):
-    """Hold one of this process's ``concurrent_checks`` turns to compute a password hash,
-    waiting up to SLOT_WAIT_SECONDS (then 503, Retry-After). Without it a crowd of
-    strangers from many addresses — none of them throttled yet — would run a hash per
-    serving thread at once and starve every other request of CPU. Check the throttle again
-    once the turn has come: failures recorded meanwhile refuse most of such a crowd.
+    """Hold one of this process's ``concurrent_checks`` turns to compute a password hash.
 
-    Such a crowd still fills the queue; people at an address their account has logged in
-    from (``trusted``) have turns of their own, so the office's staff at their desks log
-    in without waiting behind it."""
-    turns = _turns(max(1, policy.concurrent_checks), trusted)
-    if not turns.acquire(timeout=SLOT_WAIT_SECONDS):
-        raise ServiceBusy("Hệ thống đang bận kiểm tra nhiều lượt đăng nhập cùng lúc. Vui lòng "
-                          f"thử lại sau {BUSY_RETRY_AFTER} giây.", retry_after=BUSY_RETRY_AFTER)
+    Without turns a crowd of strangers from many addresses — none of them throttled yet —
+    would run a hash per serving thread at once and starve every other request of CPU.
+    A few attempts wait in line (QUEUE_PER_TURN per turn, up to SLOT_WAIT_SECONDS: a
+    morning's logins arriving together); one that finds the line full is answered 503 with
+    Retry-After at once, so that a crowd does not hold the server's threads either (a
+    gunicorn worker has only a few). Check the throttle again once the turn has come:
+    failures recorded meanwhile refuse most of a crowd from one address.
+
+    People at an address their account has logged in from (``trusted``) have a line of
+    their own: the office's staff at their desks log in without waiting behind a crowd."""
+    lane = _lane(max(1, policy.concurrent_checks), trusted)
+    if not lane.places.acquire(blocking=False):
+        raise _busy()
     try:
-        yield
+        if not lane.turns.acquire(timeout=SLOT_WAIT_SECONDS):
+            raise _busy()
+        try:
+            yield
+        finally:
+            lane.turns.release()
     finally:
-        turns.release()
+        lane.places.release()
+
+
+class _Lane:
+    """One line of a process: ``count`` hashes at once, a few more attempts waiting."""
+
+    def __init__(self, count: int):
+        self.turns = threading.BoundedSemaphore(count)
+        self.places = threading.BoundedSemaphore(count * (1 + QUEUE_PER_TURN))
 
 
 @cache
-def _turns(count: int, trusted: bool) -> threading.BoundedSemaphore:
-    return threading.BoundedSemaphore(count)
+def _lane(count: int, trusted: bool) -> _Lane:
+    return _Lane(count)
+
+
+def _busy() -> ServiceBusy:
+    return ServiceBusy("Hệ thống đang bận kiểm tra nhiều lượt đăng nhập cùng lúc. Vui lòng "
+                       f"thử lại sau {BUSY_RETRY_AFTER} giây.", retry_after=BUSY_RETRY_AFTER)
 
 
 def locked_rows(session, attempt: Attempt, now: datetime) -> dict[str, LoginThrottle]:

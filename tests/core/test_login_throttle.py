@@ -178,32 +178,47 @@ def test_attempts_checked_together_are_not_all_answered(app, db, world, frozen, 
 
 # --- a few hashes at a time per process ----------------------------------------------------
 
-def test_a_login_that_finds_no_turn_to_be_checked_is_answered_503(app, world, hashes,
-                                                                  monkeypatch):
-    monkeypatch.setattr(throttle, "SLOT_WAIT_SECONDS", 0)
-    turns = throttle._turns(1, False)  # LOGIN_CONCURRENT_CHECKS: one hash at a time
-    assert turns.acquire(timeout=5)  # a crowd's hash is being computed
-    try:
-        r = token(app, "clerk", PASSWORD)
-    finally:
-        turns.release()
-    assert r.status_code == 503 and r.headers["Retry-After"] == "5"
+class Taken:
+    """A semaphore of the lines that is all taken (by a crowd's attempts)."""
+
+    def __init__(self, may_wait=True):
+        self.may_wait = may_wait
+
+    def acquire(self, blocking=True, timeout=None):
+        assert self.may_wait or not blocking, "waited in a full line"
+        return False
+
+    def release(self):
+        raise AssertionError("released what was not acquired")
+
+
+def test_a_login_that_gets_no_turn_in_time_is_answered_503(app, world, hashes, monkeypatch):
+    lane = throttle._lane(1, False)  # LOGIN_CONCURRENT_CHECKS: one hash at a time
+    monkeypatch.setattr(lane, "turns", Taken())  # a crowd's hashes, for the whole wait
+    r = token(app, "clerk", PASSWORD)
+    assert r.status_code == 503 and r.headers["Retry-After"] == "2"
     assert r.json["error"]["code"] == "busy" and hashes == []
+    monkeypatch.undo()
     assert token(app, "clerk", PASSWORD).status_code == 200
+
+
+def test_a_login_that_finds_the_line_full_is_answered_503_without_waiting(app, world,
+                                                                          hashes, monkeypatch):
+    lane = throttle._lane(1, False)
+    monkeypatch.setattr(lane, "places", Taken(may_wait=False))
+    monkeypatch.setattr(lane, "turns", Taken(may_wait=False))
+    r = token(app, "clerk", PASSWORD)
+    assert r.status_code == 503 and r.json["error"]["code"] == "busy" and hashes == []
 
 
 def test_at_an_address_it_logged_in_from_an_account_does_not_queue_behind_strangers(
         app, world, monkeypatch):
     assert token(app, "clerk", PASSWORD, OFFICE).status_code == 200
-    monkeypatch.setattr(throttle, "SLOT_WAIT_SECONDS", 0)
-    crowd = throttle._turns(1, False)
-    assert crowd.acquire(timeout=5)
-    try:
-        at_the_desk = token(app, "clerk", PASSWORD, OFFICE)
-        elsewhere = token(app, "clerk", PASSWORD, "198.51.100.20")
-        stranger_at_the_desk = token(app, "leader", WRONG, OFFICE)
-    finally:
-        crowd.release()
+    crowd = throttle._lane(1, False)
+    monkeypatch.setattr(crowd, "places", Taken(may_wait=False))
+    at_the_desk = token(app, "clerk", PASSWORD, OFFICE)
+    elsewhere = token(app, "clerk", PASSWORD, "198.51.100.20")
+    stranger_at_the_desk = token(app, "leader", WRONG, OFFICE)
     assert at_the_desk.status_code == 200
     assert elsewhere.status_code == 503 and stranger_at_the_desk.status_code == 503
 
@@ -222,7 +237,7 @@ def test_failures_recorded_while_waiting_for_a_turn_refuse_without_hashing(
 
         def release(self):
             pass
-    monkeypatch.setattr(throttle, "_turns", lambda count, trusted: Crowd())
+    monkeypatch.setattr(throttle._lane(1, False), "turns", Crowd())
     r = token(app, "leader", PASSWORD, STRANGER)
     assert r.status_code == 429 and r.headers["Retry-After"] == "8"
     assert hashes == [WRONG]  # the first attempt's only
