@@ -51,8 +51,20 @@ class Settings:
     timestamp_url: str | None = None  # an RFC 3161 TSA; set it to make signatures PAdES B-T
     trust_roots: tuple[Path, ...] = ()  # extra trust anchors (PEM/DER files), os.pathsep
     secure_cookies: bool = False  # set true behind HTTPS
+    # Login throttling (core/throttle.py): progressive delays, never a lock-out. Failures
+    # allowed before the delays start for one account from one address, and for one
+    # address (any usernames) or one account (any addresses); the longest delay, and the
+    # short one for an account tried from everywhere (a stranger must not close it).
     login_max_failures: int = 5
-    login_lock_minutes: int = 15
+    login_address_max_failures: int = 20
+    login_max_delay_minutes: int = 15
+    login_account_max_delay_seconds: int = 60
+    # Password hashes (scrypt, ~0.1 s of CPU each) computed at once by one process; a few
+    # more wait in line, any more get 503: a crowd of logins cannot take every core.
+    login_concurrent_checks: int = 1
+    # Reverse proxies in front of the application whose X-Forwarded-For/-Proto are believed
+    # (nginx: 1). 0: the client address is the connection's, as without a proxy.
+    trusted_proxies: int = 0
     token_ttl_days: int = 30
     password_min_length: int = 10
     # A browser session ends after SESSION_IDLE_MINUTES without a request (a working day)

@@ -6,6 +6,7 @@ from docmgr.core.documents import StoredFile  # noqa: F401
 from docmgr.core.numbering import Counter  # noqa: F401
 from docmgr.core.outbox import OutboxItem  # noqa: F401
 from docmgr.core.sessions import UserSession  # noqa: F401
+from docmgr.core.throttle import LoginThrottle  # noqa: F401
 from docmgr.db import Base
 from docmgr.inbound.models import (  # noqa: F401
     Assignment,

@@ -8,6 +8,7 @@ from functools import cache
 from flask import Blueprint, Flask, render_template, request
 from flask_login import user_loaded_from_cookie
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from docmgr.core import catalogue, clock, limits, signin, transaction
 from docmgr.core.account_api import bp as account_api
@@ -44,6 +45,11 @@ API_SLICES = (account_api, inbound_api, outbound_api, signing_api, search_api, r
 
 def install(app: Flask) -> None:
     limits.install(app)  # bounded <int:...> ids, JSON body size; before any rule is added
+    proxies = app.extensions["docmgr"].settings.trusted_proxies
+    if proxies:
+        # The client's address (login throttling, audit) from X-Forwarded-For, believed
+        # only from the proxies in front; without them anyone could pick an address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.register_blueprint(api_blueprint())
     for blueprint in PAGES:
         app.register_blueprint(blueprint)

@@ -14,14 +14,13 @@ from docmgr.core.auth import (
     Organization,
     Unit,
     User,
-    authenticate,
     issue_token,
     revoke_token,
     user_for_token,
 )
 from docmgr.core.errors import DomainError, Forbidden
 from docmgr.core.signin import open_before_password_change, password_change_pending
-from docmgr.core.web import int_arg, page_args, session, settings
+from docmgr.core.web import authenticate, int_arg, page_args, session, settings
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -93,7 +92,7 @@ def roles(*allowed):
 @api.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
     transaction.refused(exc)
-    return jsonify({"error": exc.to_dict()}), exc.status
+    return jsonify({"error": exc.to_dict()}), exc.status, exc.headers()
 
 
 @api.errorhandler(HTTPException)
@@ -127,13 +126,10 @@ def json_body() -> dict:
 @api.post("/auth/token")
 def create_token():
     body = json_body()
-    cfg = settings()
-    # A refusal (LoginRefused, 401) keeps the failure count: see core/transaction.py.
-    user = authenticate(session(), str(body.get("username", "")),
-                        str(body.get("password", "")),
-                        max_failures=cfg.login_max_failures,
-                        lock_minutes=cfg.login_lock_minutes)
-    token = issue_token(session(), user, cfg.token_ttl_days)
+    # A refusal (LoginRefused, 401) keeps the failure count: see core/transaction.py;
+    # too many failures from the address or for the account: 429 with Retry-After.
+    user = authenticate(str(body.get("username", "")), str(body.get("password", "")))
+    token = issue_token(session(), user, settings().token_ttl_days)
     audit.record(session(), "auth.token_issued", actor=user)
     return jsonify({"token": token}), 200
 

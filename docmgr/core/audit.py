@@ -72,8 +72,11 @@ def _locked_head(session, chain: int) -> AuditHead:
 
 
 def record(session, action: str, *, actor=None, org_id: int | None = None, obj=None,
-           object_type: str = "", object_id="", **details) -> AuditEvent:
-    """Append an event in the caller's transaction. Call it last: it locks the chain."""
+           object_type: str = "", object_id="", actor_name: str = "hệ thống",
+           **details) -> AuditEvent:
+    """Append an event in the caller's transaction. Call it last: it locks the chain.
+
+    ``actor_name`` names who acted when no user did (the system, someone not logged in)."""
     if obj is not None:
         object_type = object_type or obj.__tablename__
         object_id = object_id or obj.id
@@ -83,7 +86,7 @@ def record(session, action: str, *, actor=None, org_id: int | None = None, obj=N
     head = _locked_head(session, chain)
     event = AuditEvent(chain=chain, seq=head.seq + 1, at=utcnow(),
                        actor_id=actor.id if actor else None,
-                       actor_name=actor.full_name if actor else "hệ thống",
+                       actor_name=actor.full_name if actor else actor_name,
                        action=action, object_type=object_type, object_id=str(object_id),
                        details=details, prev_hash=head.last_hash)
     event.hash = _digest(event)

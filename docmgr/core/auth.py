@@ -4,12 +4,12 @@ import secrets
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false, select
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from docmgr.config import Settings
-from docmgr.core import clock, passwords
+from docmgr.core import audit, clock, passwords, throttle
 from docmgr.core.choices import Choice, column_type
 from docmgr.core.errors import Forbidden, NotFound, ValidationFailed
 from docmgr.db import Base, UTCDateTime, utcnow
@@ -83,8 +83,6 @@ class User(Base):
     # Phó trưởng phòng: sees what the unit's head sees of the classified documents assigned
     # to the unit; what they may do still follows their role.
     is_deputy: Mapped[bool] = mapped_column(Boolean, server_default=false())
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until = mapped_column(UTCDateTime, nullable=True)
     created_at = mapped_column(UTCDateTime, default=utcnow)
 
     org: Mapped[Organization] = relationship(lazy="joined")
@@ -152,30 +150,73 @@ def token_digest(token: str) -> str:
 class LoginRefused(Forbidden):
     status = 401
     code = "invalid_credentials"
-    keeps_changes = True  # the failure count and the lock
+    keeps_changes = True  # the throttle's counts and the audit event of the failure
 
 
-def authenticate(session, username: str, password: str, *, max_failures: int,
-                 lock_minutes: int) -> User:
-    """Check a password; lock the account for a while after repeated failures."""
-    user = session.scalar(select(User).where(User.username == username.strip()))
-    moment = clock.now()
-    if user is None or not user.active:
-        # Same work as a real check so timing does not reveal which usernames exist.
-        check_password_hash(_DUMMY_HASH, password)
-        raise LoginRefused("Tên đăng nhập hoặc mật khẩu không đúng.")
-    if user.locked_until and user.locked_until > moment:
-        raise LoginRefused("Tài khoản tạm khóa do đăng nhập sai nhiều lần. Vui lòng thử lại sau.",
-                           code="account_locked")
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until = moment + timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
-        raise LoginRefused("Tên đăng nhập hoặc mật khẩu không đúng.")
-    user.failed_logins = 0
-    user.locked_until = None
+WRONG_CREDENTIALS = "Tên đăng nhập hoặc mật khẩu không đúng."
+
+
+def authenticate(session, reader, username: str, password: str, *, address: str,
+                 policy: throttle.Policy) -> User:
+    """Check a password from ``address``, throttled (core/throttle.py), audited if wrong.
+
+    The password hash (scrypt: about 0.1 s of CPU on purpose) runs with no transaction
+    open: on SQLite the database's one write lock is not held meanwhile, so a crowd of
+    strangers posting wrong passwords does not stop every clerk's registration; on
+    PostgreSQL no transaction idles through it. Around it:
+
+    1. a short read in a session of its own (``reader``): an attempt its throttle keys do
+       not allow yet is refused (429) before any hashing;
+    2. the process's turn to hash (a few at once, and a lane of their own for addresses
+       the account has logged in from: ``throttle.checking_turn``), the same check again
+       (failures recorded while queued), the account's hash read, and the hash computed —
+       against a dummy hash for an unknown or inactive username, so that time and answer
+       do not tell which accounts exist;
+    3. a short write in the request's transaction (``session``): the keys locked and
+       checked again, the outcome counted, a failure audited ("auth.login_failed" with the
+       username tried and the address) and refused with ``LoginRefused``, which keeps
+       those writes.
+
+    ``session`` must not have written anything yet: what it read (Flask-Login looking up
+    a user from a cookie) is ended before the hash, so its write lock is not held.
+    """
+    name = username.strip()
+    attempt = throttle.Attempt(address=address, username=name)
+    if session.in_transaction():
+        session.rollback()
+    with reader() as read:
+        trusted = throttle.refuse_if_waiting(read, attempt, clock.now())
+    with throttle.checking_turn(policy, trusted=trusted):
+        with reader() as read:
+            throttle.refuse_if_waiting(read, attempt, clock.now())  # failures while queued
+            account = read.execute(select(User.id, User.org_id, User.password_hash,
+                                          User.active).where(User.username == name)).first()
+        known = account is not None and account.active
+        matches = check_password_hash(account.password_hash if known else _DUMMY_HASH,
+                                      password)
+
+    now = clock.now()
+    rows = throttle.locked_rows(session, attempt, now)
+    user = session.get(User, account.id) if known else None
+    # The account as it is now: deactivated or given a new password meanwhile, the check
+    # above is void.
+    if user is None or not user.active or user.password_hash != account.password_hash \
+            or not matches:
+        throttle.record_failure(session, rows, attempt, policy, now)
+        _audit_failure(session, account, attempt)
+        raise LoginRefused(WRONG_CREDENTIALS)
+    throttle.record_success(rows, attempt, now)
     return user
+
+
+def _audit_failure(session, account, attempt: throttle.Attempt) -> None:
+    """In the account's organisation (its admins see it on /admin/audit); a username that
+    does not exist belongs to no organisation: the system chain."""
+    about = {"org_id": account.org_id, "object_type": User.__tablename__,
+             "object_id": account.id} if account is not None else {}
+    audit.record(session, "auth.login_failed", actor_name="người chưa đăng nhập",
+                 username=attempt.username[:throttle.USERNAME_CHARS], ip=attempt.address,
+                 **about)
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")

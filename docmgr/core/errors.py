@@ -29,6 +29,13 @@ class DomainError(Exception):
         return functools.partial(type(self), field=self.field, code=self.code,
                                  **self.extra), (self.message,)
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer to this refusal carries (pages and API alike): a refusal
+        that says when to come back (``retry_after`` seconds) says it as Retry-After too."""
+        if "retry_after" in self.extra:
+            return {"Retry-After": str(self.extra["retry_after"])}
+        return {}
+
     def to_dict(self) -> dict:
         body = {"code": self.code, "message": self.message}
         if self.field:
@@ -71,3 +78,13 @@ class ServiceBusy(DomainError):
     machine); the same request may succeed later."""
     status = 503
     code = "busy"
+
+
+class TooManyAttempts(DomainError):
+    """Refused for now, without looking at the request: too many attempts. The answer says
+    when to try again (``retry_after`` seconds, also the ``Retry-After`` header)."""
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int, **extra):
+        super().__init__(message, retry_after=retry_after, **extra)

@@ -183,12 +183,17 @@ def _end_transaction(response):
 def _refused_page(exc: DomainError, error_page):
     refused(exc)
     respond = getattr(current_app.view_functions.get(request.endpoint), "on_refusal", None)
+    answered = exc
     if respond is None or _read_only():
-        return error_page(exc)
-    try:
-        return respond(exc, **(request.view_args or {}))
-    except DomainError as again:  # nothing to go back to: the page itself is refused
-        return error_page(again)
+        answer = error_page(exc)
+    else:
+        try:
+            answer = respond(exc, **(request.view_args or {}))
+        except DomainError as again:  # nothing to go back to: the page itself is refused
+            answered, answer = again, error_page(again)
+    response = current_app.make_response(answer)
+    response.headers.update(answered.headers())  # e.g. Retry-After of a 429
+    return response
 
 
 def install(app, *, error_page) -> None:

@@ -14,10 +14,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from docmgr.core import audit, signin
-from docmgr.core.auth import Role, authenticate
+from docmgr.core.auth import Role
 from docmgr.core.forms import LoginForm
 from docmgr.core.transaction import flash_after_commit, on_refusal, show_again
-from docmgr.core.web import page_args, session, settings
+from docmgr.core.web import authenticate, page_args, session
 
 bp = Blueprint("core", __name__, template_folder="templates")
 
@@ -52,17 +52,14 @@ def _login_page(form: LoginForm | None = None, status: int = 200):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@on_refusal(show_again(_login_page))  # LoginRefused (401) keeps the failure count
+@on_refusal(show_again(_login_page))  # LoginRefused (401) keeps the count; 429: too many
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.dashboard"))
     form = LoginForm()
     if not form.validate_on_submit():
         return _login_page(form)
-    cfg = settings()
-    user = authenticate(session(), form.username.data, form.password.data,
-                        max_failures=cfg.login_max_failures,
-                        lock_minutes=cfg.login_lock_minutes)
+    user = authenticate(form.username.data, form.password.data)
     audit.record(session(), "auth.login", actor=user, ip=request.remote_addr)
     # A new server-side session; the cookies are given once the audit event is stored.
     signin.sign_in(session(), user, remember=form.remember.data)

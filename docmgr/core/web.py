@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from flask import Response, current_app, request, send_file
 
-from docmgr.core import convert
+from docmgr.core import auth, convert, throttle
 from docmgr.core.errors import ValidationFailed
 from docmgr.core.previews import guard_limits, marked_page_png, page_png
 from docmgr.core.transaction import close_session, session  # noqa: F401  (for the slices)
@@ -26,6 +26,15 @@ def settings():
 
 def blobs():
     return services().blobs
+
+
+def authenticate(username: str, password: str) -> auth.User:
+    """Check a login posted by this request's client: throttled per address and account,
+    the hash computed outside any transaction (core/auth.py ``authenticate``). Behind a
+    reverse proxy the address is the client's only if TRUSTED_PROXIES says so."""
+    return auth.authenticate(session(), services().db.reader, username, password,
+                             address=request.remote_addr or "",
+                             policy=throttle.Policy.from_settings(settings()))
 
 
 # The deepest row a list may be paged to. Search engines size their top-k heap by

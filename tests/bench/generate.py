@@ -337,7 +337,7 @@ def create_office(writer: Writer, data_dir: Path, rng: random.Random) -> Office:
     writer.write("users", [{
         "id": p.id, "org_id": 1, "unit_id": units[p.unit_abbr] if p.unit_abbr else None,
         "username": p.username, "password_hash": password_hash, "full_name": p.full_name,
-        "role": p.role, "active": True, "failed_logins": 0, "locked_until": None,
+        "role": p.role, "active": True,
         # The chủ tịch (the measured leader, added first) heads; phó chủ tịch are deputies.
         "leader_position": None if p.role != "leader" else
         "head" if p.username == MEASURED["leader"][0] else "deputy",

@@ -467,7 +467,7 @@ def create_world(writer: Writer, data_dir: Path, rng: random.Random) -> World:
     writer.write("users", [{
         "id": p.id, "org_id": 1, "unit_id": units[p.unit_abbr] if p.unit_abbr else None,
         "username": p.username, "password_hash": password_hash, "full_name": p.full_name,
-        "role": p.role, "active": True, "failed_logins": 0, "locked_until": None,
+        "role": p.role, "active": True,
         "created_at": moment} for p in people])
 
     pdf = sample_pdf(["SO NOI VU TINH BINH DUONG", "Van ban den (du lieu bench)", "",

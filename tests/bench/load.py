@@ -163,7 +163,7 @@ def add_clerks(writer, world, wanted: int) -> None:
         rows.append({"id": person.id, "org_id": world.org_id, "unit_id": world.units["VP"],
                      "username": person.username, "password_hash": password_hash,
                      "full_name": person.full_name, "role": "clerk", "active": True,
-                     "failed_logins": 0, "locked_until": None, "created_at": moment})
+                     "created_at": moment})
     writer.write("users", rows)
 
 

@@ -1,14 +1,16 @@
 """``make bench``: every benchmark with its own detailed output, then ONE summary table.
 
     .venv/bin/python -m tests.bench.run [--database-url URL] [--documents N]
-        [--sqlite-documents N] [--search-docs N] [--only signing,search,incoming,stats]
+        [--sqlite-documents N] [--search-docs N] [--only signing,search,login,incoming,stats]
     .venv/bin/python -m tests.bench.run --smoke      (make bench-smoke; CI)
 
 Runs, in this order: signing (tests.bench.signing), search (tests.bench.search, if that
-module is there), then for SQLite — and for PostgreSQL when ``--database-url`` or
-``DOCMGR_BENCH_DATABASE_URL`` names one — the incoming benchmark (tests.bench.incoming:
-registration and list pages at scale) and the statistics at scale (tests.bench.generate:
-a bench database of N documents, GET /api/v1/stats paired with the raw SQL aggregates).
+module is there), the login flood (tests.bench.login_flood: registrations while strangers
+post wrong passwords, SQLite behind ``flask run``), then for SQLite — and for PostgreSQL
+when ``--database-url`` or ``DOCMGR_BENCH_DATABASE_URL`` names one — the incoming benchmark
+(tests.bench.incoming: registration and list pages at scale) and the statistics at scale
+(tests.bench.generate: a bench database of N documents, GET /api/v1/stats paired with the
+raw SQL aggregates).
 
 The sub-benchmarks are not modified to report back: their ``main`` runs as usual (and
 prints as usual) while the module-level function that returns the measurements
@@ -44,7 +46,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from tests.bench import data, generate, incoming, load, signing
+from tests.bench import data, generate, incoming, load, login_flood, signing
 from tests.reports import bench_stats
 
 try:
@@ -358,6 +360,33 @@ def run_stats(args, engine: str, url: str, documents: int, data_dir: Path,
     return status or 0
 
 
+def run_login_flood(args, rows: list[Row]) -> int:
+    section = "login flood (SQLite, flask run; tests.bench.login_flood)"
+
+    def call():
+        collected: list = []
+        return login_flood.main(["--smoke"] if args.smoke else [], collect=collected), \
+            collected
+    value, _ = _stage("login flood (tests.bench.login_flood)", call)
+    status, measured = value if value else (1, [])
+    reference = next((times for name, times, _ in measured if name == "no flood"), None)
+    ref_p50 = statistics.median(t for t, _ in reference) * 1000 if reference else None
+    for name, times, _flood in measured:
+        if name == "no flood":
+            continue
+        row = Row(section, f"registration during a {name}", "same, no flood")
+        ms = [t * 1000 for t, _ in times]
+        refused = sum(status != 201 for _, status in times)
+        row.set("SQLite", statistics.median(ms), _p95(ms), ref_p50,
+                note=f"{refused} not 201" if refused else "")
+        rows.append(row)
+    if not measured:
+        row = Row(section, "registration during a login flood", "same, no flood")
+        row.set("SQLite", note="not measured (see above)")
+        rows.append(row)
+    return status or 0
+
+
 def run_load(url: str) -> int:
     value, _ = _stage("load test, smoke size (tests.bench.load)",
                       lambda: load.main(["--smoke", "--database-url", url]))
@@ -386,12 +415,12 @@ def main(argv=None) -> int:
     parser.add_argument("--search-queries", type=int, default=200)
     parser.add_argument("--signing-runs", type=int, default=20)
     parser.add_argument("--stats-calls", type=int, default=20)
-    parser.add_argument("--only", default="signing,search,incoming,stats",
-                        help="comma-separated subset of signing,search,incoming,stats "
+    parser.add_argument("--only", default="signing,search,login,incoming,stats",
+                        help="comma-separated subset of signing,search,login,incoming,stats "
                              "(--smoke: and load,reports)")
     args = data.parse(parser, argv, documents=300, sqlite_documents=300, search_docs=200,
                       search_queries=10, signing_runs=1, stats_calls=2,
-                      only="signing,search,incoming,stats,load,reports")
+                      only="signing,search,login,incoming,stats,load,reports")
     only = {part.strip() for part in args.only.split(",") if part.strip()}
     if args.smoke and not args.database_url:
         args.database_url = os.environ.get("DOCMGR_TEST_DATABASE_URL")
@@ -410,6 +439,8 @@ def main(argv=None) -> int:
             statuses.append(run_signing(args, stage_rows))
         if "search" in only:
             statuses.append(run_search(args, stage_rows))
+        if "login" in only:
+            statuses.append(run_login_flood(args, stage_rows))
         for engine, url, documents in engines:
             if "incoming" in only:
                 target = url or f"sqlite:///{temp / 'incoming-bench.sqlite3'}"

@@ -259,7 +259,7 @@ def build_archive(archive: Archive, corpus: Corpus, rng: random.Random) -> None:
     writer.write("users", [{
         "id": uid, "org_id": 1, "unit_id": unit_ids[unit] if unit else None,
         "username": username, "password_hash": "bench-no-login", "full_name": name,
-        "role": role, "active": True, "failed_logins": 0, "locked_until": None,
+        "role": role, "active": True,
         "created_at": moment} for uid, username, name, role, unit in PEOPLE])
 
     today = date.today()

@@ -75,7 +75,11 @@ def _one_row_per_allowed_value(conn, allowed: dict) -> None:
     def add(table, **values):
         return conn.execute(insert(t[table]).values(**values)).inserted_primary_key[0]
     org = add("organizations", code="000.00.01.H55", name="Văn phòng", abbr="VP")
-    user = add("users", org_id=org, username="u", password_hash="-", full_name="U", role="clerk")
+    # users as 0011 has it: failed_logins (dropped by 0014, so not in the models) is required
+    user = conn.execute(text(
+        "INSERT INTO users (org_id, username, password_hash, full_name, role, active, "
+        "failed_logins) VALUES (:org, 'u', '-', 'U', 'clerk', TRUE, 0) RETURNING id"),
+        {"org": org}).scalar_one()
     incoming = [add("incoming_documents", org_id=org, doc_type="CV", subject="Thử", status=value,
                     arrival_year=2026, sender="Sở", sender_key="sở", notation_key=f"{n}/s")
                 for n, value in enumerate(allowed["incoming_documents", "status"])]
@@ -145,6 +149,29 @@ def test_0012_constrains_existing_rows_and_downgrades(scratch_engine):
     with scratch_engine.connect() as conn:
         assert _values(conn, allowed) == before
     assert not any(_refuses(scratch_engine, table, column) for table, column in allowed)
+
+
+# --- 0014: login throttles instead of the account lock ---------------------------------------
+
+def test_0014_drops_the_account_lock_keeping_the_users_and_downgrades(scratch_engine):
+    upgrade(scratch_engine, "0013")
+    with scratch_engine.begin() as conn:
+        org = conn.execute(insert(metadata.tables["organizations"]).values(
+            code="000.00.01.H55", name="Văn phòng", abbr="VP")).inserted_primary_key[0]
+        conn.execute(text(
+            "INSERT INTO users (org_id, username, password_hash, full_name, role, active, "
+            "failed_logins, locked_until) VALUES (:org, 'lanhdao', 'scrypt:x', 'Lãnh Đạo', "
+            "'leader', TRUE, 4, NULL)"), {"org": org})
+    upgrade(scratch_engine, "0014")
+    with scratch_engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM users")).mappings().one()
+        assert row["username"] == "lanhdao" and row["password_hash"] == "scrypt:x"
+        assert "failed_logins" not in row and "locked_until" not in row
+        assert conn.execute(text("SELECT count(*) FROM login_throttles")).scalar_one() == 0
+    _downgrade(scratch_engine, "0013")
+    with scratch_engine.connect() as conn:
+        assert conn.execute(text("SELECT username, failed_logins, locked_until FROM users")
+                            ).one() == ("lanhdao", 0, None)
 
 
 # --- 0018: leaders' positions, approvals tied to versions, the signing-authority table ----

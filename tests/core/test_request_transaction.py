@@ -12,8 +12,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from docmgr.core.audit import AuditEvent
-from docmgr.core.auth import Unit, User
+from docmgr.core.auth import Unit
 from docmgr.core.errors import Conflict
+from docmgr.core.throttle import LoginThrottle
 from docmgr.records import operations as records
 from docmgr.records.models import Dossier
 from tests.conftest import csrf_from
@@ -126,7 +127,8 @@ def test_a_refused_api_call_answers_its_json_with_nothing_kept(api, db, monkeypa
 
 def _failed_logins(db, username="clerk") -> int:
     with db.transaction(readonly=True) as s:
-        return s.scalar(select(User.failed_logins).where(User.username == username))
+        return s.scalar(select(LoginThrottle.failures).where(
+            LoginThrottle.key == f"u:{username}"))
 
 
 def test_a_refusal_that_counts_towards_a_lockout_is_kept(app, api, db, world):

@@ -53,10 +53,9 @@ INSERT INTO organizations (id, code, name, abbr, place)
   SELECT g, '000.00.0'||g||'.H55', 'Cơ quan '||g, 'CQ'||g, 'Quảng Ngãi' FROM generate_series(1,4) g;
 INSERT INTO units (id, org_id, name, abbr)
   SELECT g, 1 + (g-1)/8, 'Phòng '||g, 'P'||g FROM generate_series(1,32) g;
-INSERT INTO users (id, org_id, unit_id, username, password_hash, full_name, role, active,
-                   failed_logins)
+INSERT INTO users (id, org_id, unit_id, username, password_hash, full_name, role, active)
   SELECT g, 1 + (g-1)/40, 1 + (g-1)/5, 'u'||g, 'x', 'Người dùng '||g,
-         CASE WHEN g%40=1 THEN 'leader' WHEN g%40=2 THEN 'clerk' ELSE 'specialist' END, true, 0
+         CASE WHEN g%40=1 THEN 'leader' WHEN g%40=2 THEN 'clerk' ELSE 'specialist' END, true
   FROM generate_series(1,160) g;
 INSERT INTO stored_files (id, org_id, sha256, filename, content_type, size, page_count,
                           has_signatures)

@@ -1,7 +1,7 @@
 """user_sessions (server-side, revocable browser sessions) and users.must_change_password
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07 15:00:00
 
 Cookies issued before this revision named the user id; they name no session row and so
@@ -13,7 +13,7 @@ from alembic import op
 import docmgr.db
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
