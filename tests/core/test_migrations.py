@@ -181,7 +181,7 @@ def test_0018_fills_positions_versions_and_rules_and_downgrades(scratch_engine):
 
     from docmgr.outbound.authority import nd30_defaults
 
-    upgrade(scratch_engine, "0013")
+    upgrade(scratch_engine, "0014")  # users as 0014 left them
     t = metadata.tables
     start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -230,7 +230,7 @@ def test_0018_fills_positions_versions_and_rules_and_downgrades(scratch_engine):
     assert all({(c, s, a, bool(ok)) for c, s, a, ok in found} == expected
                for found in rules.values())
 
-    _downgrade(scratch_engine, "0013")
+    _downgrade(scratch_engine, "0014")
     with scratch_engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM outgoing_route").scalar() == 4
 
@@ -238,7 +238,7 @@ def test_0018_fills_positions_versions_and_rules_and_downgrades(scratch_engine):
 # --- 0017: deputy heads; classified documents assigned to a unit re-indexed -----------------
 
 def test_0017_requeues_classified_unit_documents_and_downgrades(scratch_engine):
-    upgrade(scratch_engine, "0013")
+    upgrade(scratch_engine, "0014")  # users as 0014 left them
     t = metadata.tables
     with scratch_engine.begin() as conn:
         def add(table, **values):
@@ -263,7 +263,7 @@ def test_0017_requeues_classified_unit_documents_and_downgrades(scratch_engine):
         queued = conn.execute(text("SELECT key FROM outbox WHERE topic = 'index'")).scalars()
         assert list(queued) == [f"in:{docs['unit_secret']}"]
         assert conn.execute(text("SELECT is_deputy FROM users")).scalar() in (False, 0)
-    _downgrade(scratch_engine, "0013")
+    _downgrade(scratch_engine, "0014")
     with scratch_engine.connect() as conn:
         columns = [c["name"] for c in inspect(conn).get_columns("users")]
         assert "is_deputy" not in columns
