@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from docmgr.inbound.models import Assignment, IncomingDocument
 from docmgr.outbound.models import RouteStep
 from docmgr.records.models import Dossier
-from tests.conftest import registration_form, upload
 from tests.outbound import conftest as outbound_fixtures
 
 keys = outbound_fixtures.keys
@@ -27,14 +26,6 @@ def assert_not_text(response, field: str, label: str) -> None:
     assert response.status_code == 400, response.data[:300]
     assert response.json["error"] == {"code": "validation_failed", "field": field,
                                       "message": f"{label} phải là một đoạn văn bản."}
-
-
-@pytest.fixture
-def registered(api, pdf_bytes):
-    r = api("clerk").post("/api/v1/incoming", data={**registration_form(),
-                                                    "file": upload(pdf_bytes)})
-    assert r.status_code == 201, r.json
-    return r.json
 
 
 @pytest.mark.parametrize("value", NOT_TEXT)

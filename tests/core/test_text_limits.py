@@ -33,14 +33,6 @@ def assert_refused(response, field: str, limit: int) -> None:
     assert f"tối đa {limit:,} ký tự".replace(",", ".") in error["message"]
 
 
-@pytest.fixture
-def registered(api, pdf_bytes):
-    r = api("clerk").post("/api/v1/incoming", data={**registration_form(),
-                                                    "file": upload(pdf_bytes)})
-    assert r.status_code == 201, r.json
-    return r.json
-
-
 # --- the helper ------------------------------------------------------------------------------
 
 def test_text_is_normalised_and_bounded():
